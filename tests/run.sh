@@ -1,0 +1,95 @@
+#!/bin/bash
+# Run every test: C unit tests (build/test/unit/*), then the integration scripts
+# (tests/integration/*.sh) against real PostgreSQL 15 and the real lzop CLI.
+#
+#   tests/run.sh                 everything
+#   tests/run.sh --unit-only     unit tests only
+#   tests/run.sh PATTERN...      only integration scripts whose name contains PATTERN
+#
+# Prints one line per check and ends with "N passed, N failed[, N skipped]".
+# Exit status 0 only when nothing failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+TOP=$PWD
+
+unit_only=0
+patterns=()
+for a in "$@"; do
+    case "$a" in
+        --unit-only) unit_only=1 ;;
+        *) patterns+=("$a") ;;
+    esac
+done
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# ---- unit tests ----
+if [ ${#patterns[@]} -eq 0 ]; then
+    for t in build/test/unit/test_*; do
+        [ -x "$t" ] || continue
+        out=$("$t" 2>&1); status=$?
+        printf '%s\n' "$out" | grep -v '^[0-9]* passed, [0-9]* failed$'
+        line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+        if [ -n "$line" ]; then
+            p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+            passed=$((passed + p)); failed=$((failed + f))
+            [ "$f" -gt 0 ] && failures+=("$t")
+        fi
+        if [ $status -ne 0 ] && { [ -z "$line" ] || [ "${f:-0}" -eq 0 ]; }; then
+            echo "FAIL $t: exited with status $status"
+            failed=$((failed + 1)); failures+=("$t")
+        fi
+    done
+fi
+
+# ---- integration tests ----
+if [ $unit_only -eq 0 ]; then
+    RUN_ROOT=$(mktemp -d /tmp/pgattest-check.XXXXXX)
+    chmod 755 "$RUN_ROOT"
+    export RUN_ROOT TOP
+    # The postgres OS user must be able to run the binary PostgreSQL calls: install it here.
+    mkdir -p "$RUN_ROOT/bin"
+    install -m 755 build/test/pgattest "$RUN_ROOT/bin/pgattest"
+    install -m 755 build/pgattest "$RUN_ROOT/bin/pgattest-release"
+    for script in tests/integration/*.sh; do
+        name=$(basename "$script" .sh)
+        if [ ${#patterns[@]} -gt 0 ]; then
+            match=0
+            for p in "${patterns[@]}"; do [[ $name == *"$p"* ]] && match=1; done
+            [ $match -eq 1 ] || continue
+        fi
+        results="$RUN_ROOT/$name.results"
+        : > "$results"
+        echo "== $name"
+        RESULTS=$results TEST_NAME=$name timeout --kill-after=30 1800 bash "$script" 2>&1 \
+            | sed 's/^/   /'
+        status=${PIPESTATUS[0]}
+        p=$(grep -c '^PASS' "$results"); f=$(grep -c '^FAIL' "$results"); s=$(grep -c '^SKIP' "$results")
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+        [ "$f" -gt 0 ] && failures+=("$name")
+        if [ "$status" -ne 0 ]; then
+            echo "FAIL $name: script exited with status $status"
+            failed=$((failed + 1)); failures+=("$name")
+        fi
+    done
+    # Whatever a script left running (it should not), stop it.
+    for pid in $(cat "$RUN_ROOT"/*/*/postmaster.pid 2>/dev/null | sed -n '1~8p' 2>/dev/null); do
+        kill -QUIT "$pid" 2>/dev/null
+    done
+    if [ "$failed" -eq 0 ] && [ -z "${KEEP_TEST_DIR:-}" ]; then
+        rm -rf "$RUN_ROOT"
+    else
+        echo "test files kept in $RUN_ROOT"
+    fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed: ${failures[*]}"
+fi
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
