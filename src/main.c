@@ -12,6 +12,7 @@ static const command *const commands[] = {
     &cmd_wal_push,
     &cmd_wal_fetch,
     &cmd_backup_fetch,
+    &cmd_delete,
 };
 
 static void print_help(FILE *out)
