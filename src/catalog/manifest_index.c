@@ -7,14 +7,14 @@
 #include "common/error.h"
 #include "pg/tar_member_path.h"
 
-const char *manifest_type_name(manifest_type t)
+const char *manifest_index_type_name(manifest_index_type t)
 {
     switch (t) {
-    case MANIFEST_FILE:
+    case MI_FILE:
         return "file";
-    case MANIFEST_DIR:
+    case MI_DIR:
         return "directory";
-    case MANIFEST_SYMLINK:
+    case MI_SYMLINK:
         return "symlink";
     }
     return "?";
@@ -33,7 +33,7 @@ void manifest_index_free(manifest_index *m)
 
 static int compare_paths(const void *a, const void *b)
 {
-    return strcmp(((const manifest_entry *)a)->path, ((const manifest_entry *)b)->path);
+    return strcmp(((const manifest_index_entry *)a)->path, ((const manifest_index_entry *)b)->path);
 }
 
 static bool get_u64(const cJSON *o, const char *key, uint64_t *out)
@@ -45,7 +45,7 @@ static bool get_u64(const cJSON *o, const char *key, uint64_t *out)
     return true;
 }
 
-static int parse_entry(const cJSON *f, size_t index, const char *where, manifest_entry *e)
+static int parse_entry(const cJSON *f, size_t index, const char *where, manifest_index_entry *e)
 {
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(f, "type");
@@ -64,17 +64,17 @@ static int parse_entry(const cJSON *f, size_t index, const char *where, manifest
     e->part = (uint32_t)part;
     if (strcmp(type->valuestring, "file") == 0) {
         const cJSON *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
-        e->type = MANIFEST_FILE;
+        e->type = MI_FILE;
         if (!get_u64(f, "size", &e->size) || !cJSON_IsString(sha) ||
             strlen(sha->valuestring) != SHA256_HEX_LEN)
             return err_set("%s: file \"%s\" needs \"size\" and a 64-digit \"sha256\"", where,
                            path->valuestring);
         memcpy(e->sha256, sha->valuestring, SHA256_HEX_LEN + 1);
     } else if (strcmp(type->valuestring, "dir") == 0) {
-        e->type = MANIFEST_DIR;
+        e->type = MI_DIR;
     } else if (strcmp(type->valuestring, "symlink") == 0) {
         const cJSON *target = cJSON_GetObjectItemCaseSensitive(f, "target");
-        e->type = MANIFEST_SYMLINK;
+        e->type = MI_SYMLINK;
         if (!cJSON_IsString(target))
             return err_set("%s: symlink \"%s\" needs \"target\"", where, path->valuestring);
         if (!(e->target = strdup(target->valuestring)))
@@ -145,7 +145,7 @@ out:
     return rc;
 }
 
-manifest_entry *manifest_index_find(const manifest_index *m, const char *path)
+manifest_index_entry *manifest_index_find(const manifest_index *m, const char *path)
 {
     size_t lo = 0, hi = m->n;
     while (lo < hi) {

@@ -20,32 +20,31 @@
 
 #include "io/sha256.h"
 
-#define MANIFEST_NAME "manifest.json"
 
-typedef enum manifest_type { MANIFEST_FILE, MANIFEST_DIR, MANIFEST_SYMLINK } manifest_type;
+typedef enum manifest_index_type { MI_FILE, MI_DIR, MI_SYMLINK } manifest_index_type;
 
-typedef struct manifest_entry {
+typedef struct manifest_index_entry {
     char *path;        /* normalized */
-    manifest_type type;
+    manifest_index_type type;
     uint64_t size;     /* files */
     char sha256[SHA256_HEX_LEN + 1]; /* files */
     char *target;      /* symlinks; NULL otherwise */
     uint32_t part;
     bool seen;         /* set by the restore when the member was extracted */
-} manifest_entry;
+} manifest_index_entry;
 
 typedef struct manifest_index {
-    manifest_entry *entries; /* sorted by path for lookup */
+    manifest_index_entry *entries; /* sorted by path for lookup */
     size_t n;
 } manifest_index;
 
-const char *manifest_type_name(manifest_type t);
+const char *manifest_index_type_name(manifest_index_type t);
 /* Parse manifest JSON for backup `backup` (its "backup" key must match). `where` names the
  * object in messages. The index owns everything; free with manifest_index_free. */
 int manifest_index_parse(const char *json, size_t len, const char *where, const char *backup,
                          manifest_index *out);
 void manifest_index_free(manifest_index *m);
 /* The entry for a normalized path, or NULL. */
-manifest_entry *manifest_index_find(const manifest_index *m, const char *path);
+manifest_index_entry *manifest_index_find(const manifest_index *m, const char *path);
 
 #endif

@@ -128,30 +128,30 @@ static int remember_written(tar_restore *r, const char *path)
 
 /* Check the member against the manifest (or the duplicate list) and mark it seen. Returns the
  * manifest entry (NULL without a manifest) through *out. */
-static int account_member(tar_restore *r, const char *path, manifest_type type, uint32_t part,
-                          const char *part_name, manifest_entry **out)
+static int account_member(tar_restore *r, const char *path, manifest_index_type type, uint32_t part,
+                          const char *part_name, manifest_index_entry **out)
 {
     int rc = PA_OK;
     *out = NULL;
     pthread_mutex_lock(&r->lock);
     if (r->manifest) {
-        manifest_entry *e = manifest_index_find(r->manifest, path);
+        manifest_index_entry *e = manifest_index_find(r->manifest, path);
         if (!e)
-            rc = err_set("%s \"%s\" in %s is not in the manifest", manifest_type_name(type), path,
+            rc = err_set("%s \"%s\" in %s is not in the manifest", manifest_index_type_name(type), path,
                          part_name);
         else if (e->type != type)
             rc = err_set("\"%s\" in %s is a %s, the manifest says %s", path, part_name,
-                         manifest_type_name(type), manifest_type_name(e->type));
-        else if (type != MANIFEST_DIR && e->seen)
+                         manifest_index_type_name(type), manifest_index_type_name(e->type));
+        else if (type != MI_DIR && e->seen)
             rc = err_set("\"%s\" appears twice in the backup (again in %s)", path, part_name);
-        else if (type != MANIFEST_DIR && e->part != part)
+        else if (type != MI_DIR && e->part != part)
             rc = err_set("\"%s\" is in %s, the manifest says part %" PRIu32, path, part_name,
                          e->part);
         else {
             e->seen = true;
             *out = e;
         }
-    } else if (type != MANIFEST_DIR) {
+    } else if (type != MI_DIR) {
         rc = remember_written(r, path);
     }
     pthread_mutex_unlock(&r->lock);
@@ -198,7 +198,7 @@ static int hash_zeros(sink *hash, uint64_t n)
 }
 
 static int restore_file_data(struct archive *a, struct archive *disk, struct archive_entry *e,
-                             const char *path, const char *part_name, const manifest_entry *m)
+                             const char *path, const char *part_name, const manifest_index_entry *m)
 {
     sink *hash = sha256_filter_new(NULL);
     if (!hash)
@@ -277,16 +277,16 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     if (archive_entry_hardlink(e))
         return err_set("\"%s\" in %s is a hard link; base backups contain none, refusing it", path,
                        part_name);
-    manifest_type type;
+    manifest_index_type type;
     switch (archive_entry_filetype(e)) {
     case AE_IFREG:
-        type = MANIFEST_FILE;
+        type = MI_FILE;
         break;
     case AE_IFDIR:
-        type = MANIFEST_DIR;
+        type = MI_DIR;
         break;
     case AE_IFLNK:
-        type = MANIFEST_SYMLINK;
+        type = MI_SYMLINK;
         break;
     default:
         return err_set("\"%s\" in %s is a special file (type 0%o); refusing it", path, part_name,
@@ -297,28 +297,28 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     const char *ts_rest;
     if (destination(r, path, dest, sizeof dest, &ts_rest) != PA_OK)
         return PA_ERR;
-    if (ts_rest && !*ts_rest && type != MANIFEST_DIR)
+    if (ts_rest && !*ts_rest && type != MI_DIR)
         return err_set("\"%s\" in %s should be the tablespace's directory, it is a %s", path,
-                       part_name, manifest_type_name(type));
-    if (type == MANIFEST_SYMLINK) {
+                       part_name, manifest_index_type_name(type));
+    if (type == MI_SYMLINK) {
         const char *target = archive_entry_symlink(e);
         if (!target || ts_rest || !tar_symlink_target_inside(path, target))
             return err_set("symlink \"%s\" -> \"%s\" in %s points outside the restored "
                            "directory; refusing it",
                            path, target ? target : "", part_name);
     }
-    manifest_entry *m;
+    manifest_index_entry *m;
     if (account_member(r, path, type, part, part_name, &m) != PA_OK)
         return PA_ERR;
-    if (m && type == MANIFEST_FILE && (uint64_t)archive_entry_size(e) != m->size)
+    if (m && type == MI_FILE && (uint64_t)archive_entry_size(e) != m->size)
         return err_set("file \"%s\" in %s has %" PRId64 " bytes, the manifest says %" PRIu64
                        "; the backup is damaged",
                        path, part_name, (int64_t)archive_entry_size(e), m->size);
-    if (m && type == MANIFEST_SYMLINK && strcmp(m->target, archive_entry_symlink(e)) != 0)
+    if (m && type == MI_SYMLINK && strcmp(m->target, archive_entry_symlink(e)) != 0)
         return err_set("symlink \"%s\" in %s points to \"%s\", the manifest says \"%s\"", path,
                        part_name, archive_entry_symlink(e), m->target);
     struct stat st;
-    if (lstat(dest, &st) == 0 && (type != MANIFEST_DIR || !S_ISDIR(st.st_mode)))
+    if (lstat(dest, &st) == 0 && (type != MI_DIR || !S_ISDIR(st.st_mode)))
         /* The target directories start empty: anything here already means two members
          * collide, and libarchive would silently replace it (or extract through it). */
         return err_set("\"%s\" from %s: \"%s\" already exists", path, part_name, dest);
@@ -328,12 +328,12 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     if (w < ARCHIVE_WARN)
         return err_set("cannot restore \"%s\" from %s to \"%s\": %s", path, part_name, dest,
                        archive_error_string(disk));
-    if (type == MANIFEST_FILE) {
+    if (type == MI_FILE) {
         if (restore_file_data(a, disk, e, path, part_name, m) != PA_OK)
             return PA_ERR;
         atomic_fetch_add(&r->files, 1);
         atomic_fetch_add(&r->bytes, (uint64_t)archive_entry_size(e));
-    } else if (type == MANIFEST_DIR) {
+    } else if (type == MI_DIR) {
         atomic_fetch_add(&r->dirs, 1);
     } else {
         atomic_fetch_add(&r->symlinks, 1);
@@ -396,14 +396,14 @@ int tar_restore_check_complete(tar_restore *r)
     if (!r->manifest)
         return PA_OK;
     size_t missing = 0;
-    const manifest_entry *first = NULL;
+    const manifest_index_entry *first = NULL;
     for (size_t i = 0; i < r->manifest->n; i++)
         if (!r->manifest->entries[i].seen && missing++ == 0)
             first = &r->manifest->entries[i];
     if (missing)
         return err_set("%s \"%s\" is in the manifest but in no part (part %" PRIu32 " should "
                        "hold it)%s; the backup is incomplete",
-                       manifest_type_name(first->type), first->path, first->part,
+                       manifest_index_type_name(first->type), first->path, first->part,
                        missing > 1 ? ", and more are missing" : "");
     return PA_OK;
 }

@@ -22,13 +22,13 @@ static void test_parse_and_find(void)
         "{\"path\": \"x\", \"type\": \"symlink\", \"target\": \"base\", \"part\": 2}]}";
     CHECK_EQ_INT(parse(json, &m), PA_OK);
     CHECK_EQ_INT(m.n, 3); /* the root entry is not a member to check */
-    manifest_entry *e = manifest_index_find(&m, "global/pg_control");
-    CHECK(e && e->type == MANIFEST_FILE && e->size == 8192 && e->part == 0 &&
+    manifest_index_entry *e = manifest_index_find(&m, "global/pg_control");
+    CHECK(e && e->type == MI_FILE && e->size == 8192 && e->part == 0 &&
           strcmp(e->sha256, SHA) == 0);
     e = manifest_index_find(&m, "base");
-    CHECK(e && e->type == MANIFEST_DIR && e->part == 1);
+    CHECK(e && e->type == MI_DIR && e->part == 1);
     e = manifest_index_find(&m, "x");
-    CHECK(e && e->type == MANIFEST_SYMLINK && strcmp(e->target, "base") == 0);
+    CHECK(e && e->type == MI_SYMLINK && strcmp(e->target, "base") == 0);
     CHECK(manifest_index_find(&m, "nothing") == NULL);
     manifest_index_free(&m);
 }
