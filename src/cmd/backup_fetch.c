@@ -370,9 +370,55 @@ static int prepare_dir(const char *dir, const char *what, char **real)
         return PA_ERR;
     if (!exists && mkdir_durable(dir, 0700) != PA_OK)
         return PA_ERR;
+    struct stat st;
+    if (exists && stat(dir, &st) == 0 && (st.st_mode & 07777) != 0700 &&
+        (st.st_mode & 07777) != 0750) {
+        /* PostgreSQL refuses to start on a data directory group-writable or open to others */
+        if (chmod(dir, 0700) != 0)
+            return err_errno(errno, "cannot set mode 0700 on %s \"%s\"", what, dir);
+        say("set mode 0700 on %s \"%s\" (was %04o), as PostgreSQL requires", what, dir,
+            (unsigned)(st.st_mode & 07777));
+    }
     if (!(*real = realpath(dir, NULL)))
         return err_errno(errno, "cannot resolve %s \"%s\"", what, dir);
     return PA_OK;
+}
+
+/* Is one of the two absolute paths the other or inside it? (lexical: "/a/b" and "/a/b/c") */
+static bool paths_overlap(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (lb > 1 && b[lb - 1] == '/')
+        lb--;
+    size_t n = la < lb ? la : lb;
+    if (strncmp(a, b, n) != 0)
+        return false;
+    if (la == lb)
+        return true;
+    const char *longer = la > lb ? a : b;
+    return longer[n] == '/' || (n == 1 && longer[0] == '/');
+}
+
+/* A directory that does not exist yet: can we create it? (its nearest existing ancestor must
+ * be writable) — so a restore is refused before it writes anything, not halfway. */
+static int check_creatable(const char *dir, const char *what)
+{
+    char *p = strdup(dir);
+    int rc = PA_OK;
+    while (p && access(p, F_OK) != 0 && errno == ENOENT && strcmp(p, "/") != 0 &&
+           strcmp(p, ".") != 0) {
+        char *up = path_dirname(p);
+        free(p);
+        p = up;
+    }
+    if (!p)
+        return err_set("out of memory");
+    if (access(p, W_OK | X_OK) != 0)
+        rc = err_errno(errno, "cannot create %s \"%s\" in \"%s\"", what, dir, p);
+    free(p);
+    return rc;
 }
 
 typedef struct tablespace_option {
@@ -392,9 +438,55 @@ static bool all_digits(const char *s)
 }
 
 /* Decide and check where each tablespace goes (before anything is written). */
-static int check_tablespaces(const backup_info *b, tablespace_option *map, size_t n_map)
+static const char *tablespace_dir(const backup_tablespace *t, const tablespace_option *map,
+                                  size_t n_map)
+{
+    for (size_t j = 0; j < n_map; j++)
+        if (strcmp(map[j].oid, t->oid) == 0)
+            return map[j].dir;
+    return t->location;
+}
+
+/* No tablespace directory may be DEST, inside it or around it, or another's. */
+static int check_overlaps(const char *what, const char *dest, const sentinel *s,
+                          const tablespace_option *map, size_t n_map)
+{
+    for (size_t i = 0; i < s->n_tablespaces; i++) {
+        const char *dir = tablespace_dir(&s->tablespaces[i], map, n_map);
+        if (paths_overlap(dir, dest))
+            return err_set("tablespace %s would be restored to \"%s\", which overlaps the %s "
+                           "\"%s\"; choose another directory with --tablespace-map %s=DIR",
+                           s->tablespaces[i].oid, dir, what, dest, s->tablespaces[i].oid);
+        for (size_t j = 0; j < i; j++)
+            if (paths_overlap(dir, tablespace_dir(&s->tablespaces[j], map, n_map)))
+                return err_set("tablespaces %s and %s would both be restored into \"%s\"",
+                               s->tablespaces[j].oid, s->tablespaces[i].oid, dir);
+    }
+    return PA_OK;
+}
+
+static int check_tablespaces(const backup_info *b, const char *dest, tablespace_option *map,
+                             size_t n_map)
 {
     const sentinel *s = &b->meta;
+    char *abs_dest = NULL;
+    if (dest[0] == '/') {
+        abs_dest = strdup(dest);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        abs_dest = cwd ? path_join(cwd, dest) : NULL;
+        free(cwd);
+    }
+    if (!abs_dest)
+        return err_set("out of memory");
+    int orc = check_overlaps("destination", abs_dest, s, map, n_map);
+    free(abs_dest);
+    if (orc != PA_OK)
+        return PA_ERR;
+    bool dest_exists;
+    if (check_empty_dir(dest, "destination", &dest_exists) != PA_OK ||
+        (!dest_exists && check_creatable(dest, "destination") != PA_OK))
+        return PA_ERR;
     for (size_t i = 0; i < s->n_tablespaces; i++) {
         const char *oid = s->tablespaces[i].oid;
         if (!all_digits(oid))
@@ -412,7 +504,8 @@ static int check_tablespaces(const backup_info *b, tablespace_option *map, size_
                            "use --tablespace-map %s=DIR",
                            oid, dir, oid);
         bool exists;
-        if (check_empty_dir(dir, "tablespace directory", &exists) != PA_OK) {
+        if (check_empty_dir(dir, "tablespace directory", &exists) != PA_OK ||
+            (!exists && check_creatable(dir, "tablespace directory") != PA_OK)) {
             err_prefix("tablespace %s", oid);
             return PA_ERR;
         }
@@ -670,7 +763,7 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
                  b->name);
     }
 
-    if (check_tablespaces(b, o->map, o->n_map) != PA_OK)
+    if (check_tablespaces(b, dest, o->map, o->n_map) != PA_OK)
         goto out;
     umask(077); /* directories libarchive creates for missing parents */
     if (prepare_dir(dest, "destination", &root) != PA_OK)
@@ -684,6 +777,20 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
     n_ts_owned = n_ts;
     if (create_tablespaces(b, root, o->map, o->n_map, ts, ts_owned) != PA_OK)
         goto out;
+    /* again on the real paths, in case a symlink hid an overlap from the lexical check */
+    {
+        tablespace_option *real_map = n_ts ? calloc(n_ts, sizeof *real_map) : NULL;
+        if (n_ts && !real_map) {
+            err_set("out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n_ts; i++)
+            real_map[i] = (tablespace_option){ts[i].oid, ts[i].target, true};
+        int orc = check_overlaps("destination", root, &b->meta, real_map, n_ts);
+        free(real_map);
+        if (orc != PA_OK)
+            goto out;
+    }
 
     say("restoring base backup \"%s\" (%zu part%s, %" PRIu64 " bytes stored) into \"%s\"",
              b->name, ctx.n_parts, ctx.n_parts == 1 ? "" : "s", b->stored_bytes, root);

@@ -259,3 +259,12 @@ restore_manifest
 fetch_ours LATEST dst10
 [ $LAST_STATUS -eq 0 ] && pass "after the repairs the backup restores again" ||
     fail "after the repairs the backup restores again" "$LAST_ERR"
+
+# ---- no --tablespace-map: the tablespace goes back to its recorded location when empty ----
+mv "$T/ts_src" "$T/ts_src.moved"
+rm -rf "$T/dst11"; as_pg mkdir -p "$T/dst11"
+check_exit "a backup restores its tablespace to the recorded (now empty) location" 0 \
+    pgattest backup-fetch --prefix "$OURS_REPO" "$T/dst11/data" "$OURS1"
+[ "$(readlink "$T/dst11/data/pg_tblspc/$TS_OID")" = "$T/ts_src" ] && [ -n "$(ls "$T/ts_src")" ] &&
+    pass "pg_tblspc/$TS_OID links to the recorded location, which holds the files" ||
+    fail "pg_tblspc/$TS_OID links to the recorded location" "$(ls -l "$T/dst11/data/pg_tblspc")"
