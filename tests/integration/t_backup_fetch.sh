@@ -268,3 +268,27 @@ check_exit "a backup restores its tablespace to the recorded (now empty) locatio
 [ "$(readlink "$T/dst11/data/pg_tblspc/$TS_OID")" = "$T/ts_src" ] && [ -n "$(ls "$T/ts_src")" ] &&
     pass "pg_tblspc/$TS_OID links to the recorded location, which holds the files" ||
     fail "pg_tblspc/$TS_OID links to the recorded location" "$(ls -l "$T/dst11/data/pg_tblspc")"
+
+# ---- parts missing, truncated or unexpected ----
+head -c 1000 "$T/part1.orig" > "$PART1"
+fetch_ours LATEST dst12
+[ $LAST_STATUS -eq 1 ] && pass "a truncated part fails" || fail "a truncated part fails" "status $LAST_STATUS: $LAST_ERR"
+check_err_contains "the failure names the truncated part" "part_00000001.tar.lzo"
+rm "$PART1"
+fetch_ours LATEST dst13
+[ $LAST_STATUS -eq 1 ] && pass "a missing part fails" || fail "a missing part fails" "status $LAST_STATUS: $LAST_ERR"
+check_err_contains "the failure says the part is missing" "part_00000001.tar.lzo of base backup \"$OURS2\" is listed in the sentinel but missing"
+cp "$T/part1.orig" "$PART1"
+cp "$PART1" "$BDIR/tar_partitions/part_00000009.tar.lzo"; chown "$PGUSER_OS" "$BDIR/tar_partitions/part_00000009.tar.lzo"
+fetch_ours LATEST dst14
+[ $LAST_STATUS -eq 1 ] && pass "a part the sentinel does not list fails" || fail "a part the sentinel does not list fails" "status $LAST_STATUS: $LAST_ERR"
+check_err_contains "the failure names the unexpected part" "part_00000009.tar.lzo\" is not listed in the sentinel"
+rm "$BDIR/tar_partitions/part_00000009.tar.lzo"
+
+WPART0="$WALE_DIR/basebackups_005/$WALE_NAME/tar_partitions/part_00000000.tar.lzo"
+mv "$WPART0" "$T/wale_part0"
+rm -rf "$T/dst15"; as_pg mkdir -p "$T/dst15"
+check_exit "a WAL-E backup with a gap in its parts fails" 1 pgattest backup-fetch --prefix "$WALE_REPO" \
+    --tablespace-map "$TS_OID=$T/ts_dst15" "$T/dst15/data" "$WALE_NAME"
+check_err_contains "the failure names the missing WAL-E part" "no part_00000000.tar.lzo"
+mv "$T/wale_part0" "$WPART0"
