@@ -45,6 +45,13 @@ printf '1\t0/3000000\tno recovery target specified\n' > "$T/00000002.history"
 chown "$PGUSER_OS" "$T/00000002.history"
 check "a .history file archived" pgattest wal-push --prefix "$REPO" "$T/00000002.history"
 
+# Incomplete backups (no sentinel): one older than everything, one newer (may be running).
+OLD_INCOMPLETE=base_000000010000000000000001_00000028
+NEW_INCOMPLETE=base_0000000100000000000000FF_00000028
+as_pg mkdir -p "$REPO_DIR/basebackups_005/$OLD_INCOMPLETE/tar_partitions" "$REPO_DIR/basebackups_005/$NEW_INCOMPLETE"
+echo x | as_pg tee "$REPO_DIR/basebackups_005/$OLD_INCOMPLETE/tar_partitions/part_00000000.tar.lzo" > /dev/null
+echo x | as_pg tee "$REPO_DIR/basebackups_005/$NEW_INCOMPLETE/extended_version.txt" > /dev/null
+
 SECOND_START=${NAMES[1]:5:24}
 BEFORE=$(snapshot)
 check_exit "delete retain 2 (dry run) exits 0" 0 pgattest delete --prefix "$REPO" retain 2
@@ -87,6 +94,10 @@ done < <(printf '%s\n' "$BEFORE" | sed -n 's,.* \./wal_005/,,p')
     pass "exactly the WAL before ${SECOND_START} is gone ($n_gone deleted, $n_kept kept)" ||
     fail "exactly the WAL before ${SECOND_START} is gone" "$wrong (gone $n_gone, kept $n_kept)"
 [ -e "$REPO_DIR/wal_005/00000002.history.lzo" ] && pass ".history is kept" || fail ".history is kept"
+[ ! -e "$REPO_DIR/basebackups_005/$OLD_INCOMPLETE" ] && pass "an incomplete backup older than the kept ones is deleted" ||
+    fail "an incomplete backup older than the kept ones is deleted" "$(find "$REPO_DIR/basebackups_005/$OLD_INCOMPLETE")"
+[ -e "$REPO_DIR/basebackups_005/$NEW_INCOMPLETE/extended_version.txt" ] && pass "a newer incomplete backup (maybe running) is kept" ||
+    fail "a newer incomplete backup (maybe running) is kept"
 
 check_exit "wal-fetch of the second backup's start segment still works" 0 \
     pgattest wal-fetch --prefix "$REPO" "$SECOND_START" "$T/fetched"
