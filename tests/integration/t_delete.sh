@@ -126,3 +126,24 @@ if pg_start dst; then
 else
     fail "the restored cluster starts"
 fi
+
+# ---- a delete that fails half-way leaves no backup looking complete, and no WAL deleted ----
+B2="$REPO_DIR/basebackups_005/${NAMES[1]}"
+chmod 555 "$B2/tar_partitions"     # its parts cannot be removed
+WAL_BEFORE=$(ls "$REPO_DIR/wal_005" | sort)
+check_exit "delete retain 1 --confirm fails when an object cannot be removed" 1 \
+    pgattest delete --prefix "$REPO" retain 1 --confirm
+check_err_contains "the failure names what could not be removed" "cannot remove"
+[ ! -e "${B2}_backup_stop_sentinel.json" ] && [ -n "$(ls "$B2/tar_partitions")" ] &&
+    pass "the sentinel went first: the half-deleted backup has no sentinel" ||
+    fail "the sentinel went first: the half-deleted backup has no sentinel" "$(ls -R "$REPO_DIR/basebackups_005")"
+[ "$(ls "$REPO_DIR/wal_005" | sort)" = "$WAL_BEFORE" ] && pass "no WAL was deleted by the failed run" ||
+    fail "no WAL was deleted by the failed run"
+as_pg mkdir -p "$T/dst_half"
+check_exit "the half-deleted backup is not restorable" 1 \
+    pgattest backup-fetch --prefix "$REPO" "$T/dst_half/data" "${NAMES[1]}"
+check_err_contains "backup-fetch calls it incomplete" "incomplete"
+chmod 755 "$B2/tar_partitions"
+check_exit "the delete completes when run again" 0 pgattest delete --prefix "$REPO" retain 1 --confirm
+[ ! -e "$B2" ] && [ -f "$REPO_DIR/basebackups_005/${NAMES[2]}_backup_stop_sentinel.json" ] &&
+    pass "the half-deleted backup is gone, the newest kept" || fail "the half-deleted backup is gone, the newest kept"
