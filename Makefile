@@ -29,7 +29,7 @@ TEST_OBJS := $(SRCS:%.c=build/test/%.o)
 TEST_LIB_OBJS := $(LIB_SRCS:%.c=build/test/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/test/unit/%)
 
-.PHONY: all check unit demo deps install clean pkgcheck
+.PHONY: all check test-build unit demo deps install clean pkgcheck
 all: build/pgattest
 
 pkgcheck:
@@ -66,8 +66,10 @@ deps:
 
 # The test build: sanitizers on, release binary too (benchmarks and the demo use it).
 check: deps
-	@$(MAKE) --no-print-directory build/test/pgattest $(UNIT_BINS) build/pgattest
+	@$(MAKE) --no-print-directory test-build
 	@tests/run.sh
+
+test-build: build/test/pgattest $(UNIT_BINS) build/pgattest
 
 unit: build/test/pgattest $(UNIT_BINS)
 	@tests/run.sh --unit-only
