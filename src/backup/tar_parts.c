@@ -249,7 +249,7 @@ static int write_part(tar_parts *tp, const job *j, char *chunk)
     if (storage_open_write(tp->st, key, STORAGE_NO_OVERWRITE | STORAGE_VERIFY, &writer) != PA_OK)
         goto out;
     if (!(hash = sha256_filter_new(writer)) ||
-        !(lz = lzop_compress_new(hash, 0, (int64_t)time(NULL), 1)) || !(tw = tar_writer_new(lz)))
+        !(lz = lzop_compress_new(hash, 0, (int64_t)time(NULL), (int)tp->q_cap)) || !(tw = tar_writer_new(lz)))
         goto out;
     for (size_t i = 0; i < j->n; i++) {
         if (atomic_load(&tp->failed)) {

@@ -34,6 +34,7 @@ typedef struct push_options {
     unsigned jobs;
     uint64_t partition_size;
     bool fast;
+    unsigned archive_timeout; /* seconds */
 } push_options;
 
 static void utc_now(char out[32])
@@ -154,6 +155,53 @@ static int parse_position(char **v, const char *what, uint64_t *lsn, char segmen
     return PA_OK;
 }
 
+/* The backup needs every WAL segment from its start to its stop segment; wait until each is in
+ * this repository (archive_command is pushing them) rather than in pg_backup_stop, whose
+ * wait polls once a second and only knows that archive_command succeeded, not where to. */
+static int wait_for_wal(storage *st, const sentinel *meta, const char *start_segment,
+                        unsigned timeout_seconds)
+{
+    wal_file_name start, stop;
+    if (wal_name_parse(start_segment, &start) != WAL_SEGMENT ||
+        wal_name_parse(meta->stop_segment, &stop) != WAL_SEGMENT)
+        return err_set("unexpected WAL segment names \"%s\" / \"%s\"", start_segment,
+                       meta->stop_segment);
+    uint32_t seg_size = meta->wal_segment_size;
+    uint64_t first = wal_segno(start.log, start.seg, seg_size);
+    uint64_t last = wal_segno(stop.log, stop.seg, seg_size);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long sleep_ms = 10;
+    for (uint64_t segno = first; segno <= last;) {
+        char name[WAL_NAME_LEN + 1], key[64];
+        wal_segment_name(name, stop.timeline, segno, seg_size);
+        snprintf(key, sizeof key, REPO_WAL_DIR "%s.lzo", name);
+        storage_entry e;
+        int rc = storage_stat(st, key, &e);
+        if (rc == PA_OK) {
+            segno++;
+            continue;
+        }
+        if (rc != PA_NOT_FOUND) {
+            err_prefix("cannot check that WAL segment %s is archived", name);
+            return PA_ERR;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= (time_t)timeout_seconds)
+            return err_set("WAL segment %s, which the backup needs, did not reach \"%s/%s\" "
+                           "within %u s; check that archive_command pushes to this repository "
+                           "(pgattest wal-push --prefix %s %%p) and succeeds, or raise "
+                           "--archive-timeout",
+                           name, st->url, key, timeout_seconds, st->url);
+        struct timespec pause = {0, sleep_ms * 1000000L};
+        nanosleep(&pause, NULL);
+        if (sleep_ms < 200)
+            sleep_ms *= 2;
+    }
+    log_verbose("WAL segments %s to %s are archived", start_segment, meta->stop_segment);
+    return PA_OK;
+}
+
 static int backup_push(const char *pgdata_arg, const push_options *o)
 {
     char pgdata[PATH_MAX];
@@ -214,10 +262,10 @@ static int backup_push(const char *pgdata_arg, const push_options *o)
     if (tar_parts_add_data_directory(tp, pgdata, &meta) != PA_OK || tar_parts_wait(tp) != PA_OK)
         goto out;
 
-    /* stop: waits until the WAL the backup needs is archived */
+    /* stop; then wait until the WAL the backup needs is in the repository */
     if (pg_query_row(s, "pg_backup_stop",
                      "select b.lsn::text, w.file_name, w.file_offset::text, b.labelfile,"
-                     " b.spcmapfile from pg_backup_stop(true) as b,"
+                     " b.spcmapfile from pg_backup_stop(false) as b,"
                      " pg_walfile_name_offset(b.lsn) as w",
                      0, NULL, 5, stop) != PA_OK)
         goto out;
@@ -229,6 +277,8 @@ static int backup_push(const char *pgdata_arg, const push_options *o)
         err_set("pg_backup_stop returned no backup_label");
         goto out;
     }
+    if (wait_for_wal(st, &meta, start_segment, o->archive_timeout) != PA_OK)
+        goto out;
     tar_content labels[2] = {{"backup_label", stop[3], strlen(stop[3])}};
     size_t n_labels = 1;
     if (stop[4] && *stop[4])
@@ -321,9 +371,10 @@ static int run(int argc, char **argv)
                                          {"jobs", required_argument, NULL, 'j'},
                                          {"partition-size", required_argument, NULL, 'S'},
                                          {"fast", no_argument, NULL, 'F'},
+                                         {"archive-timeout", required_argument, NULL, 'A'},
                                          {0}};
     common_options common = {0};
-    push_options o = {NULL, NULL, 2, TAR_PARTS_DEFAULT_SIZE, false};
+    push_options o = {NULL, NULL, 2, TAR_PARTS_DEFAULT_SIZE, false, 300};
     int c, status;
     char *end;
     while ((c = getopt_long(argc, argv, COMMON_SHORT_OPTIONS "d:j:", opts, NULL)) != -1) {
@@ -354,6 +405,15 @@ static int run(int argc, char **argv)
         case 'F':
             o.fast = true;
             break;
+        case 'A': {
+            unsigned long t = strtoul(optarg, &end, 10);
+            if (*end || t < 1 || t > 86400)
+                return usage_error(&cmd_backup_push,
+                                   "--archive-timeout must be 1 to 86400 seconds, not \"%s\"",
+                                   optarg);
+            o.archive_timeout = (unsigned)t;
+            break;
+        }
         }
     }
     o.prefix = common.prefix;
@@ -375,6 +435,8 @@ const command cmd_backup_push = {
     "tar parts compressed with lzop, manifest.json (every file's size and SHA-256) and, last,\n"
     "the stop sentinel. The server must archive its WAL (archive_mode = on,\n"
     "archive_command = 'pgattest wal-push %p'): a base backup without its WAL is useless.\n"
+    "After pg_backup_stop it waits until every WAL segment from the backup's start to its\n"
+    "stop is in this repository; only then is the sentinel written.\n"
     "Prints the backup's name on success.\n"
     "\n"
     "Options:\n"
@@ -383,6 +445,7 @@ const command cmd_backup_push = {
     "  -j, --jobs N           parts written in parallel (default 2)\n"
     "  --partition-size SIZE  tar bytes per part, e.g. 512M (default 1G)\n"
     "  --fast                 ask for an immediate checkpoint instead of a spread one\n"
+    "  --archive-timeout SEC  how long to wait for the WAL to be archived (default 300)\n"
     "  -v, --verbose          report each part\n"
     "  -q, --quiet            only errors (and the backup name)\n"
     "\n"

@@ -1,6 +1,7 @@
 #include "pg/session.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,13 @@ struct pg_session {
 static const char *one_line(const char *msg, char *out, size_t len)
 {
     size_t j = 0;
-    for (size_t i = 0; msg && msg[i] && j + 1 < len; i++)
-        out[j++] = (msg[i] == '\n' || msg[i] == '\r') ? ' ' : msg[i];
+    for (size_t i = 0; msg && msg[i] && j + 1 < len; i++) {
+        bool space = msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t' || msg[i] == ' ';
+        if (!space)
+            out[j++] = msg[i];
+        else if (j > 0 && out[j - 1] != ' ')
+            out[j++] = ' ';
+    }
     while (j > 0 && out[j - 1] == ' ')
         j--;
     out[j] = '\0';
