@@ -76,13 +76,24 @@ measure() { # measure LOG COMMAND... -> sets WALL (s) RSS (KiB)
     RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
 }
 
+# Each backup waits for its last WAL segment to be archived: start each with the archiver idle,
+# so neither pays for the other's (or the data load's) backlog.
+archiver_idle() {
+    psql_b "select pg_switch_wal()" > /dev/null
+    while [ "$(psql_b "select count(*) from pg_ls_archive_statusdir() where name like '%.ready'")" != 0 ]; do
+        sleep 0.2
+    done
+}
+
 best_pga="" best_pgbr="" rss_pga=0 rss_pgbr=0
 for round in $(seq 1 "$ROUNDS"); do
+    archiver_idle
     measure "$B/time-pga" "$B/pgattest" backup-push --prefix "file://$B/pga-repo" --fast \
         --dbname "host=$B user=postgres dbname=postgres" "$B/data"
     [ -z "$best_pga" ] || [ "$(echo "$WALL < $best_pga" | bc)" = 1 ] && best_pga=$WALL
     [ "$RSS" -gt "$rss_pga" ] && rss_pga=$RSS
     echo "   round $round: pgattest backup-push  $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"
+    archiver_idle
     measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --type=full backup
     [ -z "$best_pgbr" ] || [ "$(echo "$WALL < $best_pgbr" | bc)" = 1 ] && best_pgbr=$WALL
     [ "$RSS" -gt "$rss_pgbr" ] && rss_pgbr=$RSS

@@ -56,6 +56,7 @@ struct tar_parts {
     pthread_cond_t changed;
     job **queue;          /* ring of `jobs` slots */
     size_t q_head, q_len, q_cap;
+    int lzop_threads;     /* per part: a part holding one big file still uses two cores */
     bool closed;          /* no more jobs */
     pthread_t *threads;
     unsigned n_threads;
@@ -249,7 +250,7 @@ static int write_part(tar_parts *tp, const job *j, char *chunk)
     if (storage_open_write(tp->st, key, STORAGE_NO_OVERWRITE | STORAGE_VERIFY, &writer) != PA_OK)
         goto out;
     if (!(hash = sha256_filter_new(writer)) ||
-        !(lz = lzop_compress_new(hash, 0, (int64_t)time(NULL), (int)tp->q_cap)) || !(tw = tar_writer_new(lz)))
+        !(lz = lzop_compress_new(hash, 0, (int64_t)time(NULL), tp->lzop_threads)) || !(tw = tar_writer_new(lz)))
         goto out;
     for (size_t i = 0; i < j->n; i++) {
         if (atomic_load(&tp->failed)) {
@@ -603,6 +604,7 @@ tar_parts *tar_parts_start(storage *st, const char *name, unsigned jobs, uint64_
     pthread_mutex_init(&tp->lock, NULL);
     pthread_cond_init(&tp->changed, NULL);
     tp->q_cap = jobs;
+    tp->lzop_threads = jobs > 1 ? 2 : 1;
     if (!(tp->queue = calloc(jobs, sizeof *tp->queue)) ||
         !(tp->threads = calloc(jobs, sizeof *tp->threads))) {
         err_set("out of memory");
@@ -623,9 +625,11 @@ tar_parts *tar_parts_start(storage *st, const char *name, unsigned jobs, uint64_
 
 int tar_parts_add_data_directory(tar_parts *tp, const char *pgdata, sentinel *tablespaces)
 {
-    if (walk(tp, pgdata, NULL, tablespaces) != PA_OK)
+    if (walk(tp, pgdata, NULL, tablespaces) != PA_OK || submit(tp) != PA_OK) {
+        record_failure(tp); /* the workers stop instead of storing parts for nothing */
         return PA_ERR;
-    return submit(tp);
+    }
+    return PA_OK;
 }
 
 static void stop_workers(tar_parts *tp)

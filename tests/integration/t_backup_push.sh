@@ -167,6 +167,13 @@ check_exit "backup-push into an unwritable repository exits 1" 1 \
 check_err_contains "the error names the repository" "$T/ro-repo"
 check_no_file "no sentinel in the unwritable repository" "$T/ro-repo" '*sentinel*'
 
+# ---- the WAL does not reach this repository (archive_command pushes elsewhere) ----
+OTHER_REPO=$(new_repo other-repo)
+check_exit "backup-push into a repository that does not receive the WAL exits 1" 1 \
+    pgattest backup-push --prefix "$OTHER_REPO" --fast --archive-timeout 2 "$SRC"
+check_err_contains "it names the missing WAL segment and archive_command" "did not reach"
+check_no_file "no sentinel when the WAL is missing" "${OTHER_REPO#file://}" '*sentinel*'
+
 # ---- the data directory of another cluster ----
 pg_init other || exit 1
 check_exit "backup-push refuses a PGDATA that is not the server's" 1 \
