@@ -160,6 +160,19 @@ check "the failed backup is listed as incomplete" jq -e \
 check_exit "backup-list text after the failure" 0 pgattest backup-list --prefix "$REPO"
 check "the text listing says incomplete" grep -q " incomplete " <<< "$LAST_OUT"
 
+# a WAL-E backup (sentinel with WAL-E's keys only) lists with what it knows
+WALE=base_000000010000000000000001_00000040
+as_pg mkdir -p "$REPO_DIR/basebackups_005/$WALE/tar_partitions"
+echo 12345 | as_pg tee "$REPO_DIR/basebackups_005/$WALE/tar_partitions/part_00000000.tar.lzo" > /dev/null
+echo '{"wal_segment_backup_stop": "000000010000000000000001", "wal_segment_offset_backup_stop": "00000184", "expanded_size_bytes": 1000}' \
+    | as_pg tee "$REPO_DIR/basebackups_005/${WALE}_backup_stop_sentinel.json" > /dev/null
+check_exit "backup-list with a WAL-E backup" 0 pgattest backup-list --prefix "$REPO" --json
+check "a WAL-E backup is complete, with its size and null LSNs" jq -e --arg n "$WALE" \
+    '.[] | select(.name == $n) | .status == "complete" and .size == 1000 and .start_lsn == null and .stop_lsn == null and .timeline == 1 and .wal_segment_backup_stop == "000000010000000000000001"' <<< "$LAST_OUT"
+check_exit "backup-list text with a WAL-E backup" 0 pgattest backup-list --prefix "$REPO"
+check "the text listing shows - for what a WAL-E sentinel does not record" \
+    grep -Eq "^$WALE +complete +[0-9T:Z-]+ +- +- +1 +1000 " <<< "$LAST_OUT"
+
 # an unwritable repository: fails before any part, no sentinel
 mkdir -p "$T/ro-repo/basebackups_005"; chmod 555 "$T/ro-repo/basebackups_005"
 check_exit "backup-push into an unwritable repository exits 1" 1 \
@@ -192,7 +205,7 @@ pg_start plain || exit 1
 check_exit "backup-push refuses when wal_level is minimal" 1 \
     pgattest backup-push --prefix "$REPO" --fast --dbname "host=$(pg_sockdir plain) user=postgres dbname=postgres" "$(pg_datadir plain)"
 check_err_contains "it says why (wal_level minimal)" "wal_level is minimal: a base backup without its WAL is useless"
-check "no backup was started by the refusals" test "$(ls "$REPO_DIR/basebackups_005" | wc -l)" = 3
+check "no backup was started by the refusals" test "$(ls "$REPO_DIR/basebackups_005" | wc -l)" = 5
 
 # ---- usage ----
 check_exit "backup-push without PGDATA is a usage error" 2 pgattest backup-push --prefix "$REPO"
