@@ -218,7 +218,12 @@ static int backup_push(const char *pgdata_arg, const push_options *o)
     char name[64] = "", key[256], start_segment[25];
     uint32_t start_offset;
 
+    /* The session must outlive a spread checkpoint and the whole copy: no server-side
+     * timeout may end it (that would abort the backup). */
     if (!(st = repository_open(o->prefix)) || !(s = pg_session_open(o->conninfo)) ||
+        pg_exec(s, "disabling timeouts for the backup session",
+                "set statement_timeout = 0; set idle_session_timeout = 0;"
+                " set idle_in_transaction_session_timeout = 0") != PA_OK ||
         check_server(s, pgdata, &meta, &version) != PA_OK)
         goto out;
 

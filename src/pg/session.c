@@ -118,3 +118,17 @@ out:
     PQclear(res);
     return rc;
 }
+
+int pg_exec(pg_session *s, const char *what, const char *sql)
+{
+    PGresult *res = PQexec(s->conn, sql);
+    int rc = PA_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        char msg[512];
+        rc = err_set("%s failed: %s", what,
+                     one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn), msg,
+                              sizeof msg));
+    }
+    PQclear(res);
+    return rc;
+}

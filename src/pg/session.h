@@ -23,5 +23,7 @@ void pg_session_close(pg_session *s);
 int pg_query_row(pg_session *s, const char *what, const char *sql, int nparams,
                  const char *const *params, int ncols, char **values);
 void pg_values_free(char **values, int n);
+/* Run a statement that returns no rows (SET ...). */
+int pg_exec(pg_session *s, const char *what, const char *sql);
 
 #endif
