@@ -162,29 +162,16 @@ static int write_file(tar_parts *tp, tar_writer *tw, const member *m, unsigned p
         goto out;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    uint64_t size = (uint64_t)sb.st_size, left = size;
+    uint64_t size = (uint64_t)sb.st_size;
     tar_member hdr = {m->path, TAR_FILE, sb.st_mode & 07777, (int64_t)sb.st_mtim.tv_sec,
                       (uint32_t)sb.st_uid, (uint32_t)sb.st_gid, size, NULL};
     if (!(hash = sha256_filter_new(NULL)) || tar_writer_begin(tw, &hdr) != PA_OK)
         goto out;
     bool shrank = false;
-    while (left > 0) {
-        size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
-        ssize_t n = shrank ? 0 : read_full(fd, chunk, want, m->disk);
-        if (n < 0)
-            goto out;
-        if (n == 0) { /* the file shrank while we read it: pad, as pg_basebackup does */
-            if (!shrank)
-                log_verbose("\"%s\" shrank while being read; padded with zeros", m->disk);
-            shrank = true;
-            memset(chunk, 0, want);
-            n = (ssize_t)want;
-        }
-        if (sink_write(hash, chunk, (size_t)n) != PA_OK ||
-            tar_writer_data(tw, chunk, (size_t)n) != PA_OK)
-            goto out;
-        left -= (uint64_t)n;
-    }
+    if (tar_writer_copy_fd(tw, fd, size, hash, m->disk, chunk, READ_CHUNK, &shrank) != PA_OK)
+        goto out;
+    if (shrank)
+        log_verbose("\"%s\" shrank while being read; padded with zeros", m->disk);
     if (tar_writer_end_member(tw) != PA_OK || sink_finish(hash) != PA_OK)
         goto out;
     char hex[SHA256_HEX_LEN + 1];

@@ -3,9 +3,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/fsutil.h"
 
 struct tar_writer {
     struct archive *a;
@@ -111,6 +113,29 @@ int tar_writer_data(tar_writer *t, const void *data, size_t len)
         data = (const char *)data + n;
         len -= (size_t)n;
         t->member_left -= (uint64_t)n;
+    }
+    return PA_OK;
+}
+
+int tar_writer_copy_fd(tar_writer *t, int fd, uint64_t size, sink *hash, const char *what,
+                       char *chunk, size_t chunk_len, bool *shrank)
+{
+    *shrank = false;
+    uint64_t left = size;
+    while (left > 0) {
+        size_t want = left < chunk_len ? (size_t)left : chunk_len;
+        ssize_t n = *shrank ? 0 : read_full(fd, chunk, want, what);
+        if (n < 0)
+            return PA_ERR;
+        if (n == 0) {
+            *shrank = true;
+            memset(chunk, 0, want);
+            n = (ssize_t)want;
+        }
+        if ((hash && sink_write(hash, chunk, (size_t)n) != PA_OK) ||
+            tar_writer_data(t, chunk, (size_t)n) != PA_OK)
+            return PA_ERR;
+        left -= (uint64_t)n;
     }
     return PA_OK;
 }

@@ -10,6 +10,7 @@
 #ifndef PGATTEST_PG_TAR_WRITER_H
 #define PGATTEST_PG_TAR_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -34,6 +35,12 @@ tar_writer *tar_writer_new(sink *out);
 /* Header of the next member. A file must then get exactly m->size bytes of data. */
 int tar_writer_begin(tar_writer *t, const tar_member *m);
 int tar_writer_data(tar_writer *t, const void *data, size_t len);
+/* Data of the current file member: exactly `size` bytes read from fd (which must be the
+ * member's size), also pushed into `hash` if not NULL. A file that grew is cut at `size`; one
+ * that shrank while being read is padded with zeros (as pg_basebackup does: WAL replay
+ * repairs it) and *shrank is set. chunk is the caller's read buffer. `what` names fd. */
+int tar_writer_copy_fd(tar_writer *t, int fd, uint64_t size, sink *hash, const char *what,
+                       char *chunk, size_t chunk_len, bool *shrank);
 /* End of the member's data (pads to the 512-byte boundary). */
 int tar_writer_end_member(tar_writer *t);
 /* End of archive. */

@@ -3,7 +3,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <unistd.h>
+
 #include "common/error.h"
+#include "io/sha256.h"
 #include "pg/tar_writer.h"
 #include "test.h"
 
@@ -95,5 +98,62 @@ static void test_sink_failure_is_reported(void)
     sink_free(mem);
 }
 
-TEST_MAIN(TEST(test_round_trip), TEST(test_short_member_is_an_error),
+/* A file read with the size it had when opened: shrunk -> zero padding, grown -> cut. */
+static void test_copy_fd_shrunk_and_grown(void)
+{
+    char path[] = "/tmp/pgattest-unit-tarcopy.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    static char data[5000];
+    test_random_bytes(data, sizeof data, 3);
+    CHECK(write(fd, data, sizeof data) == (ssize_t)sizeof data);
+    sink *mem = memory_sink_new(1 << 20);
+    tar_writer *t = tar_writer_new(mem);
+    char chunk[1024]; /* several reads, the last one partial */
+    bool shrank = true;
+    tar_member shrunk = {"shrunk", TAR_FILE, 0600, 0, 0, 0, 8000, NULL};
+    tar_member grown = {"grown", TAR_FILE, 0600, 0, 0, 0, 3000, NULL};
+    sink *hash = sha256_filter_new(NULL);
+    CHECK_EQ_INT(lseek(fd, 0, SEEK_SET), 0);
+    CHECK_EQ_INT(tar_writer_begin(t, &shrunk), PA_OK);
+    CHECK_EQ_INT(tar_writer_copy_fd(t, fd, 8000, hash, path, chunk, sizeof chunk, &shrank), PA_OK);
+    CHECK(shrank);
+    CHECK_EQ_INT(sink_finish(hash), PA_OK);
+    CHECK_EQ_INT(sha256_filter_bytes(hash), 8000);
+    CHECK_EQ_INT(tar_writer_end_member(t), PA_OK);
+    CHECK_EQ_INT(lseek(fd, 0, SEEK_SET), 0);
+    CHECK_EQ_INT(tar_writer_begin(t, &grown), PA_OK);
+    CHECK_EQ_INT(tar_writer_copy_fd(t, fd, 3000, NULL, path, chunk, sizeof chunk, &shrank), PA_OK);
+    CHECK(!shrank);
+    CHECK_EQ_INT(tar_writer_end_member(t), PA_OK);
+    CHECK_EQ_INT(tar_writer_finish(t), PA_OK);
+    /* the digest covers the stored bytes: the data, then the zeros */
+    static char expect[8000];
+    memcpy(expect, data, sizeof data);
+    uint8_t digest[SHA256_LEN];
+    CHECK_EQ_INT(sha256_buffer(expect, sizeof expect, digest), PA_OK);
+    CHECK(memcmp(digest, sha256_filter_digest(hash), SHA256_LEN) == 0);
+
+    size_t len;
+    const char *tar = memory_sink_data(mem, &len);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    CHECK_EQ_INT(archive_read_open_memory(a, tar, len), ARCHIVE_OK);
+    struct archive_entry *e;
+    static char back[8000];
+    CHECK_EQ_INT(archive_read_next_header(a, &e), ARCHIVE_OK);
+    CHECK_EQ_INT(archive_read_data(a, back, sizeof back), 8000);
+    CHECK(memcmp(back, expect, sizeof expect) == 0);
+    CHECK_EQ_INT(archive_read_next_header(a, &e), ARCHIVE_OK);
+    CHECK_EQ_INT(archive_read_data(a, back, sizeof back), 3000);
+    CHECK(memcmp(back, data, 3000) == 0);
+    archive_read_free(a);
+    sink_free(hash);
+    tar_writer_free(t);
+    sink_free(mem);
+    close(fd);
+    unlink(path);
+}
+
+TEST_MAIN(TEST(test_round_trip), TEST(test_copy_fd_shrunk_and_grown), TEST(test_short_member_is_an_error),
           TEST(test_sink_failure_is_reported))
