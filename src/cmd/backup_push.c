@@ -292,6 +292,7 @@ static int backup_push(const char *pgdata_arg, const push_options *o)
         goto out;
     uint64_t vanished;
     tar_parts_result(tp, &meta.parts, &meta.n_parts, &meta.expanded_size, &vanished);
+    meta.vanished_files = vanished;
     for (size_t i = 0; i < meta.n_parts; i++)
         meta.compressed_size += meta.parts[i].size;
     if (vanished)

@@ -103,7 +103,7 @@ check "backup_label names the start position" \
     bash -c "lzop -dc '$B/tar_partitions/$last' | tar -xO backup_label | grep -q 'START WAL LOCATION'"
 check "the sentinel records the cluster's identity and positions" jq -e \
     --arg sys "$(as_pg "$PGBIN/pg_controldata" "$SRC" | sed -n 's/^Database system identifier: *//p')" \
-    '.system_identifier == $sys and .wal_segment_size == 16777216 and .timeline == 1 and .server_version >= 150000 and (.start_lsn|length) > 2 and (.stop_lsn|length) > 2 and .pgattest_format == 1' "$SENTINEL"
+    '.system_identifier == $sys and (.vanished_files|type) == "number" and .wal_segment_size == 16777216 and .timeline == 1 and .server_version >= 150000 and (.start_lsn|length) > 2 and (.stop_lsn|length) > 2 and .pgattest_format == 1' "$SENTINEL"
 
 # ---- the backup restores: extract, recover from the archive, same data ----
 R=$T/restore
