@@ -130,6 +130,7 @@ static int part_done(tar_parts *tp, unsigned index, const backup_part *part, buf
         free(f);
         tp->fragments[tp->next_fragment++] = NULL;
     }
+    pthread_cond_broadcast(&tp->changed); /* workers may wait for next_fragment to move */
 out:
     pthread_mutex_unlock(&tp->lock);
     return rc;
@@ -298,14 +299,23 @@ static void *worker_main(void *arg)
     }
     for (;;) {
         pthread_mutex_lock(&tp->lock);
-        while (tp->q_len == 0 && !tp->closed)
-            pthread_cond_wait(&tp->changed, &tp->lock);
         job *j = NULL;
-        if (tp->q_len > 0) {
-            j = tp->queue[tp->q_head];
-            tp->q_head = (tp->q_head + 1) % tp->q_cap;
-            tp->q_len--;
-            pthread_cond_broadcast(&tp->changed);
+        for (;;) {
+            /* Manifest fragments wait in memory until every earlier part is done: do not run
+             * too far ahead of the oldest part still being written (a big file, say). That
+             * part is always running, so this wait ends. */
+            if (tp->q_len > 0 &&
+                (atomic_load(&tp->failed) ||
+                 tp->queue[tp->q_head]->index < tp->next_fragment + 2 * tp->q_cap)) {
+                j = tp->queue[tp->q_head];
+                tp->q_head = (tp->q_head + 1) % tp->q_cap;
+                tp->q_len--;
+                pthread_cond_broadcast(&tp->changed);
+                break;
+            }
+            if (tp->q_len == 0 && tp->closed)
+                break;
+            pthread_cond_wait(&tp->changed, &tp->lock);
         }
         pthread_mutex_unlock(&tp->lock);
         if (!j)

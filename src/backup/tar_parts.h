@@ -8,7 +8,9 @@
  * Manifest entries are appended to the manifest in part order as parts complete.
  *
  * Memory is bounded whatever the size of the cluster: at most `jobs` parts are queued, a part
- * holds at most TAR_PARTS_MAX_MEMBERS members, and each worker has fixed-size buffers.
+ * holds at most TAR_PARTS_MAX_MEMBERS members, a worker does not start a part more than
+ * 2 x jobs parts ahead of the oldest unfinished one (so at most that many manifest fragments
+ * wait for their turn), and each worker has fixed-size buffers.
  *
  * Files that change while being read are read up to the size they had when opened (a file
  * that shrank is padded with zeros, as pg_basebackup does; WAL replay repairs it); a file

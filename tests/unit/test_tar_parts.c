@@ -173,4 +173,73 @@ static void test_data_directory(void)
     CHECK(system(cmd) == 0);
 }
 
-TEST_MAIN(TEST(test_data_directory))
+/* One big file, then many small parts: workers wait for the big part instead of piling up
+ * manifest fragments, and everything still completes in order. */
+static void test_big_part_then_many_small(void)
+{
+    char root[] = "/tmp/pgattest-unit-tarparts2.XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    char pgdata[600], repo[600], url[700];
+    snprintf(pgdata, sizeof pgdata, "%s/data", root);
+    snprintf(repo, sizeof repo, "%s/repo", root);
+    snprintf(url, sizeof url, "file://%s", repo);
+    CHECK(mkdir(pgdata, 0700) == 0 && mkdir(repo, 0700) == 0);
+    make_dir(pgdata, "a");
+    for (int i = 0; i < 8; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "a/big%d", i);
+        put_file(pgdata, rel, 300000, (unsigned)i);
+    }
+    make_dir(pgdata, "b");
+    for (int i = 0; i < 200; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "b/small%d", i);
+        put_file(pgdata, rel, 20000, (unsigned)(100 + i));
+    }
+    storage *st = storage_open(url);
+    sink *manifest = memory_sink_new(1 << 22);
+    manifest_writer mw;
+    CHECK_EQ_INT(manifest_writer_begin(&mw, manifest, "b"), PA_OK);
+    tar_parts *tp = tar_parts_start(st, "base_000000010000000000000002_00000028", 2, 64 * 1024, &mw);
+    sentinel ts = {0};
+    CHECK_EQ_INT(tar_parts_add_data_directory(tp, pgdata, &ts), PA_OK);
+    CHECK_EQ_INT(tar_parts_wait(tp), PA_OK);
+    backup_part *parts;
+    size_t n_parts;
+    uint64_t expanded, vanished;
+    tar_parts_result(tp, &parts, &n_parts, &expanded, &vanished);
+    CHECK_EQ_INT(manifest_writer_end(&mw), PA_OK);
+    tar_parts_free(tp);
+    CHECK_EQ_INT(expanded, 8 * 300000 + 200 * 20000);
+    CHECK(n_parts > 60);
+    for (size_t i = 0; i < n_parts; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "part_%08zu.tar.lzo", i);
+        CHECK_STR(parts[i].name, want);
+        free(parts[i].name);
+    }
+    free(parts);
+    size_t len;
+    const char *text = memory_sink_data(manifest, &len);
+    cJSON *root_json = cJSON_ParseWithLength(text, len);
+    cJSON *f;
+    int n = 0, last_part = -1;
+    bool ordered = true;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(root_json, "files"))
+    {
+        int part = cJSON_GetObjectItem(f, "part")->valueint;
+        ordered = ordered && part >= last_part;
+        last_part = part;
+        n++;
+    }
+    CHECK(ordered);
+    CHECK_EQ_INT(n, 2 + 8 + 200);
+    cJSON_Delete(root_json);
+    sink_free(manifest);
+    storage_close(st);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    CHECK(system(cmd) == 0);
+}
+
+TEST_MAIN(TEST(test_data_directory), TEST(test_big_part_then_many_small))
