@@ -11,7 +11,9 @@
 static const command *const commands[] = {
     &cmd_wal_push,
     &cmd_wal_fetch,
+    &cmd_backup_push,
     &cmd_backup_fetch,
+    &cmd_backup_list,
     &cmd_delete,
 };
 
