@@ -65,6 +65,7 @@ typedef struct fetch_ctx {
     bool failed;
     char error[ERR_MSG_MAX];
     atomic_uint_fast64_t stored_bytes;
+    uint64_t parts_bytes; /* sizes of the parts as listed */
 } fetch_ctx;
 
 typedef struct download {
@@ -192,6 +193,7 @@ static void say(const char *fmt, ...)
 
 typedef struct part_listing {
     char **names;
+    uint64_t *sizes;
     size_t n, cap;
 } part_listing;
 
@@ -202,13 +204,17 @@ static int on_part(void *arg, const storage_entry *e)
     if (l->n == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 64;
         char **p = realloc(l->names, ncap * sizeof *p);
-        if (!p)
+        if (p)
+            l->names = p;
+        uint64_t *z = p ? realloc(l->sizes, ncap * sizeof *z) : NULL;
+        if (!z)
             return err_set("out of memory");
-        l->names = p;
+        l->sizes = z;
         l->cap = ncap;
     }
     if (!(l->names[l->n] = strdup(name)))
         return err_set("out of memory");
+    l->sizes[l->n] = e->size;
     l->n++;
     return PA_OK;
 }
@@ -219,6 +225,14 @@ static bool listed(const part_listing *l, const char *name)
         if (strcmp(l->names[i], name) == 0)
             return true;
     return false;
+}
+
+static uint64_t listed_size(const part_listing *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->names[i], name) == 0)
+            return l->sizes[i];
+    return 0;
 }
 
 static int plan_parts(fetch_ctx *ctx, const backup_info *b)
@@ -289,12 +303,14 @@ static int plan_parts(fetch_ctx *ctx, const backup_info *b)
             goto out;
         }
         snprintf(p->key, sizeof p->key, "%s%s", prefix, name);
+        ctx->parts_bytes += listed_size(&l, name);
     }
     rc = PA_OK;
 out:
     for (size_t i = 0; i < l.n; i++)
         free(l.names[i]);
     free(l.names);
+    free(l.sizes);
     return rc;
 }
 
@@ -793,7 +809,7 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
     }
 
     say("restoring base backup \"%s\" (%zu part%s, %" PRIu64 " bytes stored) into \"%s\"",
-             b->name, ctx.n_parts, ctx.n_parts == 1 ? "" : "s", b->stored_bytes, root);
+             b->name, ctx.n_parts, ctx.n_parts == 1 ? "" : "s", ctx.parts_bytes, root);
     for (size_t i = 0; i < n_ts; i++)
         say("tablespace %s -> \"%s\"", ts[i].oid, ts[i].target);
     tar_restore_init(&ctx.restore, root, ts, n_ts, have_manifest ? &manifest : NULL);
