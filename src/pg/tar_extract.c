@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "io/sha256.h"
 #include "pg/tar_member_path.h"
 
@@ -345,10 +346,14 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
         return err_set("\"%s\" from %s: \"%s\" already exists", path, part_name, dest);
 
     archive_entry_set_pathname(e, dest);
+    /* A data directory has no set-user-ID, set-group-ID or sticky bits: never create them. */
+    archive_entry_set_perm(e, archive_entry_perm(e) & 0777);
     int w = archive_write_header(disk, e);
     if (w < ARCHIVE_WARN)
         return err_set("cannot restore \"%s\" from %s to \"%s\": %s", path, part_name, dest,
                        archive_error_string(disk));
+    if (w == ARCHIVE_WARN)
+        log_warning("\"%s\": %s", dest, archive_error_string(disk));
     if (type == MI_FILE) {
         int wb_fd = open(dest, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         int frc = restore_file_data(a, disk, e, path, part_name, m, wb_fd);
@@ -363,8 +368,11 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     } else {
         atomic_fetch_add(&r->symlinks, 1);
     }
-    if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
+    int f = archive_write_finish_entry(disk);
+    if (f < ARCHIVE_WARN)
         return err_set("cannot finish \"%s\": %s", dest, archive_error_string(disk));
+    if (f == ARCHIVE_WARN) /* permissions or times could not be set: data is complete */
+        log_warning("\"%s\": %s", dest, archive_error_string(disk));
     return PA_OK;
 }
 

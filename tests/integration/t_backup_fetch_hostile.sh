@@ -22,14 +22,16 @@ make_repo() {
 }
 
 # python3 tarfile: hostile members after a benign one
-/usr/bin/python3 - "$T" "$OUT" <<'PY'
+/usr/bin/python3 - "$T" "$OUT" "$(id -u "$PGUSER_OS")" "$(id -g "$PGUSER_OS")" <<'PY'
 import io, sys, tarfile
-t, out = sys.argv[1], sys.argv[2]
+t, out, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def build(case, members):
     with tarfile.open(f"{t}/{case}.tar", "w", format=tarfile.GNU_FORMAT) as tf:
         def add(name, kind="file", data=b"pwned\n", target=None):
             info = tarfile.TarInfo(name)
             info.mode = 0o600 if kind == "file" else 0o777
+            if name.endswith("setuid"):  # owned by the restoring user: libarchive would keep the bits
+                info.mode, info.uid, info.gid = 0o7755, uid, gid
             if kind == "file":
                 info.size = len(data)
                 tf.addfile(info, io.BytesIO(data))
@@ -59,6 +61,7 @@ build("device", [("pwned_dev", "chr")])
 build("duplicate", [("global", "dir"), ("global/pg_control", "file", b"one"),
                     ("global/pg_control", "file", b"two")])
 build("benign", [("sub", "dir"), ("sub/file", "file", b"ok\n"), ("link", "symlink", None, "sub/file"),
+                 ("sub/setuid", "file", b"#!/bin/sh\n"),
                  ("sub/up", "symlink", None, "../PG_VERSION")])
 PY
 # GNU tar: absolute names kept with -P, "../" names made with --transform
@@ -102,3 +105,5 @@ url=$(make_repo benign); as_pg mkdir -p "$T/d_benign"
 check_exit "a tar with inward symlinks restores" 0 pgattest backup-fetch --prefix "$url" "$T/d_benign/data" LATEST
 [ "$(cat "$T/d_benign/data/link")" = ok ] && [ "$(cat "$T/d_benign/data/sub/up")" = 15 ] &&
     pass "inward symlinks restored as links" || fail "inward symlinks restored as links" "$(ls -lR "$T/d_benign")"
+[ "$(stat -c %a "$T/d_benign/data/sub/setuid")" = 755 ] && pass "set-user-ID and set-group-ID bits are not restored" ||
+    fail "set-user-ID and set-group-ID bits are not restored" "$(stat -c %a "$T/d_benign/data/sub/setuid")"
