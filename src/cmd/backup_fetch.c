@@ -51,7 +51,6 @@ typedef struct part_job {
     bool verify;         /* sentinel gives size and SHA-256 (not for WAL-E backups) */
     uint64_t size;
     char sha256[SHA256_HEX_LEN + 1];
-    struct archive *disk;
 } part_job;
 
 typedef struct fetch_ctx {
@@ -132,7 +131,7 @@ static ssize_t pipe_read(void *arg, void *data, size_t len)
     return pipe_buffer_read(arg, data, len);
 }
 
-static int restore_one_part(fetch_ctx *ctx, uint32_t index)
+static int restore_one_part(fetch_ctx *ctx, struct archive *disk, uint32_t index)
 {
     part_job *job = &ctx->parts[index];
     download d = {ctx, job, pipe_buffer_new(PIPE_CAPACITY), PA_ERR, ""};
@@ -145,29 +144,33 @@ static int restore_one_part(fetch_ctx *ctx, uint32_t index)
         return err_errno(e, "cannot start a download thread");
     }
     log_verbose("restoring %s", job->name);
-    int rc = tar_restore_part(&ctx->restore, job->disk, index, job->name, pipe_read, d.pipe);
+    int rc = tar_restore_part(&ctx->restore, disk, index, job->name, pipe_read, d.pipe);
     if (rc != PA_OK)
         pipe_buffer_abort(d.pipe, err_msg());
     pthread_join(thread, NULL);
     pipe_buffer_free(d.pipe);
     if (d.rc != PA_OK) /* the download's failure is the cause of anything the tar side saw */
         return err_set("%s", d.error);
-    if (rc == PA_OK) {
-        struct archive *disk = job->disk;
-        job->disk = NULL;
-        rc = tar_disk_writer_close(disk);
-    }
     return rc;
 }
 
+/* A worker restores parts one after the other with its own disk writer, whose deferred
+ * directory permissions and times are applied once every part is in (tar_disk_writer_close). */
+typedef struct worker {
+    fetch_ctx *ctx;
+    struct archive *disk;
+    pthread_t thread;
+} worker;
+
 static void *worker_main(void *arg)
 {
-    fetch_ctx *ctx = arg;
+    worker *w = arg;
+    fetch_ctx *ctx = w->ctx;
     for (;;) {
         size_t i = atomic_fetch_add(&ctx->next, 1);
         if (i >= ctx->n_parts || atomic_load(&ctx->restore.cancel))
             break;
-        if (restore_one_part(ctx, (uint32_t)i) != PA_OK) {
+        if (restore_one_part(ctx, w->disk, (uint32_t)i) != PA_OK) {
             record_failure(ctx, err_msg());
             break;
         }
@@ -746,7 +749,7 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
     char **ts_owned = NULL;
     size_t n_ts_owned = 0;
     tar_tablespace_target *ts = NULL;
-    pthread_t *workers = NULL;
+    worker *workers = NULL;
     size_t n_workers = 0;
     bool restore_ready = false;
     pthread_mutex_init(&ctx.lock, NULL);
@@ -814,18 +817,21 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
         say("tablespace %s -> \"%s\"", ts[i].oid, ts[i].target);
     tar_restore_init(&ctx.restore, root, ts, n_ts, have_manifest ? &manifest : NULL);
     restore_ready = true;
-    /* libarchive's disk writers touch the umask when created: make them before any thread */
-    for (size_t i = 0; i < ctx.n_parts; i++)
-        if (!(ctx.parts[i].disk = tar_disk_writer_new()))
-            goto out;
     n_workers = o->jobs < ctx.n_parts ? o->jobs : ctx.n_parts;
     if (!(workers = calloc(n_workers, sizeof *workers))) {
         err_set("out of memory");
         goto out;
     }
+    /* libarchive's disk writers touch the umask when created: make them before any thread */
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i].ctx = &ctx;
+        if (!(workers[i].disk = tar_disk_writer_new()))
+            goto out;
+    }
     size_t started_workers = 0;
     for (; started_workers < n_workers; started_workers++) {
-        int e = pthread_create(&workers[started_workers], NULL, worker_main, &ctx);
+        int e = pthread_create(&workers[started_workers].thread, NULL, worker_main,
+                               &workers[started_workers]);
         if (e != 0) {
             err_errno(e, "cannot start a restore thread");
             record_failure(&ctx, err_msg());
@@ -833,10 +839,16 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
         }
     }
     for (size_t i = 0; i < started_workers; i++)
-        pthread_join(workers[i], NULL);
+        pthread_join(workers[i].thread, NULL);
     if (ctx.failed) {
         err_set("%s", ctx.error);
         goto out;
+    }
+    for (size_t i = 0; i < n_workers; i++) {
+        struct archive *disk = workers[i].disk;
+        workers[i].disk = NULL;
+        if (tar_disk_writer_close(disk) != PA_OK)
+            goto out;
     }
     if (tar_restore_check_complete(&ctx.restore) != PA_OK)
         goto out;
@@ -871,12 +883,12 @@ out:
         snprintf(msg, sizeof msg, "%s", err_msg());
         err_set("%s; \"%s\" holds an incomplete restore: empty it before trying again", msg, dest);
     }
+    for (size_t i = 0; workers && i < n_workers; i++)
+        if (workers[i].disk)
+            archive_write_free(workers[i].disk);
     free(workers);
-    for (size_t i = 0; i < ctx.n_parts; i++) {
-        if (ctx.parts[i].disk)
-            archive_write_free(ctx.parts[i].disk);
+    for (size_t i = 0; i < ctx.n_parts; i++)
         free(ctx.parts[i].name);
-    }
     free(ctx.parts);
     if (restore_ready)
         tar_restore_destroy(&ctx.restore);
