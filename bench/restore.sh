@@ -7,6 +7,8 @@
 # (/usr/bin/time -v; for pgBackRest the largest of its processes) and the ratios.
 #
 #   bench/restore.sh [SCALE] [RANDOM_MB] [ROUNDS]     defaults: 50, 300, 1
+#   PARTITION_SIZE=128M bench/restore.sh ...          backup-push's --partition-size (parts
+#                                                     are what backup-fetch restores in parallel)
 #
 # Needs root (PostgreSQL runs as the postgres OS user), `scripts/install-deps.sh --bench`,
 # and a build with backup-push (the backups to restore are made with it).
@@ -64,7 +66,9 @@ rows=$(( RANDOM_MB * 1024 * 1024 / 300 ))
 psql_b "create table random_text as select g as id, (select string_agg(md5(random()::text || g || i), '') from generate_series(1, 8) i) as t from generate_series(1, $rows) g"
 psql_b "checkpoint"
 as_pg "$B/pgattest" backup-push --prefix "file://$B/pga-repo" --fast \
+    ${PARTITION_SIZE:+--partition-size "$PARTITION_SIZE"} \
     --dbname "host=$B user=postgres dbname=postgres" "$B/data" > /dev/null
+echo "   pgattest backup: $(ls "$B"/pga-repo/basebackups_005/*/tar_partitions | wc -l) parts (partition size ${PARTITION_SIZE:-default})"
 as_pg pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --type=full backup
 as_pg "$PGBIN/pg_ctl" -D "$B/data" -m fast -w stop > /dev/null
 data_bytes=$(du -sb --exclude=pg_wal "$B/data" | cut -f1)
