@@ -47,6 +47,7 @@ enum {
 
 typedef struct part_job {
     char *name;          /* "part_00000000.tar.lzo" */
+    uint32_t index;      /* the number in the name: what the manifest's "part" refers to */
     char key[512];
     bool verify;         /* sentinel gives size and SHA-256 (not for WAL-E backups) */
     uint64_t size;
@@ -144,7 +145,7 @@ static int restore_one_part(fetch_ctx *ctx, struct archive *disk, uint32_t index
         return err_errno(e, "cannot start a download thread");
     }
     log_verbose("restoring %s", job->name);
-    int rc = tar_restore_part(&ctx->restore, disk, index, job->name, pipe_read, d.pipe);
+    int rc = tar_restore_part(&ctx->restore, disk, job->index, job->name, pipe_read, d.pipe);
     if (rc != PA_OK)
         pipe_buffer_abort(d.pipe, err_msg());
     pthread_join(thread, NULL);
@@ -301,6 +302,12 @@ static int plan_parts(fetch_ctx *ctx, const backup_info *b)
         } else {
             snprintf(name, sizeof name, "part_%08zu.tar.lzo", i);
         }
+        unsigned number;
+        int used = 0;
+        p->index = sscanf(name, "part_%8u.tar.lzo%n", &number, &used) == 1 &&
+                           (size_t)used == strlen(name)
+                       ? number
+                       : (uint32_t)i;
         if (!(p->name = strdup(name))) {
             err_set("out of memory");
             goto out;

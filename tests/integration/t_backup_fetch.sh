@@ -256,6 +256,15 @@ fetch_ours LATEST dst9
 check_err_contains "the failure names the extra file" "\"PG_VERSION\""
 restore_manifest
 
+/usr/bin/python3 - "$BDIR"_backup_stop_sentinel.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["parts"].reverse(); json.dump(s, open(sys.argv[1], "w"))
+PY
+fetch_ours LATEST dst10a
+[ $LAST_STATUS -eq 0 ] && pass "parts listed out of order in the sentinel still match the manifest's part numbers" ||
+    fail "parts listed out of order in the sentinel still match the manifest's part numbers" "$LAST_ERR"
+restore_manifest
+
 fetch_ours LATEST dst10
 [ $LAST_STATUS -eq 0 ] && pass "after the repairs the backup restores again" ||
     fail "after the repairs the backup restores again" "$LAST_ERR"
