@@ -8,6 +8,7 @@
  * (never a "complete" backup whose WAL has been removed).
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,18 @@
 #include "storage/repository.h"
 
 enum { REMOVE_BATCH = 1000 };
+
+/* What delete does or would do, on stdout; -q silences it, -v adds every object. */
+static void say(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(enum log_level level, const char *fmt, ...)
+{
+    if (log_get_level() < level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
 
 typedef struct key_list {
     char **keys;
@@ -141,12 +154,12 @@ static int delete_backups(const retention_rule *rule, const char *prefix, bool c
     for (size_t i = 0; i < list.n; i++) {
         const backup_info *b = &list.items[i];
         if (!plan.delete_backup[i]) {
-            printf("keeping base backup %s%s\n", b->name,
+            say(LOG_NORMAL, "keeping base backup %s%s\n", b->name,
                    b->complete ? "" : " (incomplete, newer than the oldest kept: may be running)");
             continue;
         }
         n_doomed++;
-        printf("%s base backup %s%s (%" PRIu32 " objects, %" PRIu64 " bytes)\n", verb, b->name,
+        say(LOG_NORMAL, "%s base backup %s%s (%" PRIu32 " objects, %" PRIu64 " bytes)\n", verb, b->name,
                b->complete ? "" : " (incomplete)", b->stored_objects + (b->sentinel_present ? 1 : 0),
                b->stored_bytes);
         if (!confirm)
@@ -163,25 +176,31 @@ static int delete_backups(const retention_rule *rule, const char *prefix, bool c
         }
         char dir[256];
         backup_object_key(dir, sizeof dir, b->name, "");
-        if (storage_list(st, dir, on_key, &objects) != PA_OK || remove_keys(st, &objects) != PA_OK)
+        if (storage_list(st, dir, on_key, &objects) != PA_OK)
+            goto out;
+        for (size_t k = 0; k < objects.n; k++)
+            say(LOG_VERBOSE, "  %s\n", objects.keys[k]);
+        if (remove_keys(st, &objects) != PA_OK)
             goto out;
         key_list_free(&objects);
     }
     char floor[20];
     snprintf(floor, sizeof floor, "%08" PRIX32 "%08" PRIX32, plan.floor_log, plan.floor_seg);
     if (wal.doomed.n)
-        printf("%s %zu WAL files (%" PRIu64 " bytes, %s .. %s): everything before position %s "
+        say(LOG_NORMAL, "%s %zu WAL files (%" PRIu64 " bytes, %s .. %s): everything before position %s "
                "(the oldest kept backup's start) on every timeline; %" PRIu64
                " kept, .history files always\n",
                verb, wal.doomed.n, wal.doomed.bytes, wal.first, wal.last, floor, wal.kept);
     else
-        printf("no WAL file is older than position %s (the oldest kept backup's start); %" PRIu64
+        say(LOG_NORMAL, "no WAL file is older than position %s (the oldest kept backup's start); %" PRIu64
                " kept\n",
                floor, wal.kept);
+    for (size_t k = 0; k < wal.doomed.n; k++)
+        say(LOG_VERBOSE, "  %s\n", wal.doomed.keys[k]);
     if (confirm && remove_keys(st, &wal.doomed) != PA_OK)
         goto out;
     if (!confirm && (n_doomed || wal.doomed.n))
-        printf("dry run: nothing was deleted; run again with --confirm to delete\n");
+        say(LOG_NORMAL, "dry run: nothing was deleted; run again with --confirm to delete\n");
     rc = PA_OK;
 out:
     key_list_free(&objects);
@@ -267,5 +286,7 @@ const command cmd_delete = {
     "Options:\n"
     "  --confirm      really delete\n"
     "  --prefix URL   repository (default $PGATTEST_PREFIX, then $WALE_S3_PREFIX)\n"
-    "  -v, --verbose  say more\n"
-    "  -q, --quiet    only errors\n"};
+    "  -v, --verbose  also list every object deleted (or that would be)\n"
+    "  -q, --quiet    only errors\n"
+    "\n"
+    "Exit status: 0 done (or dry run printed); 1 failure; 2 usage error.\n"};
