@@ -513,6 +513,8 @@ static int check_tablespaces(const backup_info *b, const char *dest, tablespace_
     if (check_empty_dir(dest, "destination", &dest_exists) != PA_OK ||
         (!dest_exists && check_creatable(dest, "destination") != PA_OK))
         return PA_ERR;
+    if (dest_exists && access(dest, W_OK | X_OK) != 0)
+        return err_errno(errno, "cannot write into the destination \"%s\"", dest);
     for (size_t i = 0; i < s->n_tablespaces; i++) {
         const char *oid = s->tablespaces[i].oid;
         if (!all_digits(oid))

@@ -88,3 +88,14 @@ PY
 [ "$map" = "16400=$A|16401=$B" ] && pass "tablespace_map names the new directories (PostgreSQL's escaping)" ||
     fail "tablespace_map names the new directories" "got: $map"
 [ "$(stat -c %a "$A")" = 700 ] && pass "new tablespace directories have mode 0700" || fail "new tablespace directories have mode 0700"
+
+# An existing, empty DEST that the restoring user cannot write into: refused up front.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -m 755 "$T/not_mine"     # owned by root; pgattest runs as $PGUSER_OS
+    check_exit "an empty DEST the user cannot write into is refused" 1 \
+        pgattest backup-fetch --prefix "$REPO" --tablespace-map "16400=$T/c" --tablespace-map "16401=$T/d" "$T/not_mine" LATEST
+    check_err_contains "the refusal names DEST" "cannot write into the destination"
+    [ ! -e "$T/c" ] && [ ! -e "$T/d" ] && pass "nothing was created for it" || fail "nothing was created for it"
+else
+    skip "unwritable DEST: needs root to make a directory another user owns"
+fi
