@@ -2,8 +2,8 @@
 # backup-fetch against real backups of a real PostgreSQL 15 cluster, made with the real
 # tools (GNU tar, the lzop CLI; tests/lib/make_backup.py writes sentinel and manifest):
 #   - a WAL-E-format repository (WAL-E's sentinel keys only, WAL archived by the lzop CLI)
-#     is fetched, recovered with restore_command = pgattest wal-fetch, and its data checked,
-#     tablespace included (remapped);
+#     is listed, fetched, recovered with restore_command = pgattest wal-fetch, and its data
+#     checked, tablespace included (remapped);
 #   - our format (manifest + part checksums): LATEST, --jobs, a flipped bit and a recompressed
 #     part fail naming the part, manifest edits fail naming the file or manifest.json;
 #   - a non-empty destination and a non-empty tablespace location are refused.
@@ -57,6 +57,10 @@ if grep -q pgattest_format "$WALE_DIR/basebackups_005/${WALE_NAME}_backup_stop_s
 else
     pass "WAL-E fixture has only WAL-E's keys and no manifest"
 fi
+
+check_exit "WAL-E fixture: backup-list exits 0" 0 pgattest backup-list --prefix "$WALE_REPO"
+[[ $LAST_OUT == *"$WALE_NAME"*complete* ]] && pass "WAL-E fixture: backup-list lists it as complete" ||
+    fail "WAL-E fixture: backup-list lists it as complete" "$LAST_OUT"
 
 # Transactions after the backup: only WAL replay can bring them back.
 pg_start src || exit 1
