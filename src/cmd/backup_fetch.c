@@ -48,6 +48,7 @@ enum {
 typedef struct part_job {
     char *name;          /* "part_00000000.tar.lzo" */
     uint32_t index;      /* the number in the name: what the manifest's "part" refers to */
+    uint64_t listed_size; /* stored size from the listing, for scheduling */
     char key[512];
     bool verify;         /* sentinel gives size and SHA-256 (not for WAL-E backups) */
     uint64_t size;
@@ -60,6 +61,7 @@ typedef struct fetch_ctx {
     tar_restore restore;
     part_job *parts;
     size_t n_parts;
+    size_t *order;       /* parts, largest first: the long ones start while others fill in */
     atomic_size_t next;
     pthread_mutex_t lock;
     bool failed;
@@ -168,9 +170,10 @@ static void *worker_main(void *arg)
     worker *w = arg;
     fetch_ctx *ctx = w->ctx;
     for (;;) {
-        size_t i = atomic_fetch_add(&ctx->next, 1);
-        if (i >= ctx->n_parts || atomic_load(&ctx->restore.cancel))
+        size_t n = atomic_fetch_add(&ctx->next, 1);
+        if (n >= ctx->n_parts || atomic_load(&ctx->restore.cancel))
             break;
+        size_t i = ctx->order[n];
         if (restore_one_part(ctx, w->disk, (uint32_t)i) != PA_OK) {
             record_failure(ctx, err_msg());
             break;
@@ -313,7 +316,8 @@ static int plan_parts(fetch_ctx *ctx, const backup_info *b)
             goto out;
         }
         snprintf(p->key, sizeof p->key, "%s%s", prefix, name);
-        ctx->parts_bytes += listed_size(&l, name);
+        p->listed_size = listed_size(&l, name);
+        ctx->parts_bytes += p->listed_size;
     }
     rc = PA_OK;
 out:
@@ -322,6 +326,16 @@ out:
     free(l.names);
     free(l.sizes);
     return rc;
+}
+
+static const part_job *sort_parts; /* for larger_part_first (main thread only) */
+
+static int larger_part_first(const void *a, const void *b)
+{
+    const part_job *x = &sort_parts[*(const size_t *)a], *y = &sort_parts[*(const size_t *)b];
+    if (x->listed_size != y->listed_size)
+        return x->listed_size > y->listed_size ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* ---- manifest ---- */
@@ -774,6 +788,14 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
     ctx.backup = b->name;
     if (plan_parts(&ctx, b) != PA_OK)
         goto out;
+    if (!(ctx.order = malloc(ctx.n_parts * sizeof *ctx.order))) {
+        err_set("out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < ctx.n_parts; i++)
+        ctx.order[i] = i;
+    sort_parts = ctx.parts;
+    qsort(ctx.order, ctx.n_parts, sizeof *ctx.order, larger_part_first);
     bool have_manifest = false;
     if (b->meta.has_extended) {
         if (!b->meta.manifest.name) {
@@ -899,6 +921,7 @@ out:
     for (size_t i = 0; i < ctx.n_parts; i++)
         free(ctx.parts[i].name);
     free(ctx.parts);
+    free(ctx.order);
     if (restore_ready)
         tar_restore_destroy(&ctx.restore);
     for (size_t i = 0; ts_owned && i < n_ts_owned; i++)
