@@ -820,7 +820,8 @@ static int backup_fetch(const char *dest, const char *which, const fetch_options
         goto out;
     started = true;
     size_t n_ts = b->meta.n_tablespaces;
-    if (n_ts && (!(ts = calloc(n_ts, sizeof *ts)) || !(ts_owned = calloc(n_ts, sizeof *ts_owned)))) {
+    if (n_ts &&
+        (!(ts = calloc(n_ts, sizeof *ts)) || !(ts_owned = calloc(n_ts, sizeof *ts_owned)))) {
         err_set("out of memory");
         goto out;
     }

@@ -159,9 +159,9 @@ static int delete_backups(const retention_rule *rule, const char *prefix, bool c
             continue;
         }
         n_doomed++;
-        say(LOG_NORMAL, "%s base backup %s%s (%" PRIu32 " objects, %" PRIu64 " bytes)\n", verb, b->name,
-               b->complete ? "" : " (incomplete)", b->stored_objects + (b->sentinel_present ? 1 : 0),
-               b->stored_bytes);
+        say(LOG_NORMAL, "%s base backup %s%s (%" PRIu32 " objects, %" PRIu64 " bytes)\n", verb,
+            b->name, b->complete ? "" : " (incomplete)",
+            b->stored_objects + (b->sentinel_present ? 1 : 0), b->stored_bytes);
         if (!confirm)
             continue;
         /* the sentinel first: from then on the backup is incomplete, never restorable */
@@ -187,14 +187,16 @@ static int delete_backups(const retention_rule *rule, const char *prefix, bool c
     char floor[20];
     snprintf(floor, sizeof floor, "%08" PRIX32 "%08" PRIX32, plan.floor_log, plan.floor_seg);
     if (wal.doomed.n)
-        say(LOG_NORMAL, "%s %zu WAL files (%" PRIu64 " bytes, %s .. %s): everything before position %s "
-               "(the oldest kept backup's start) on every timeline; %" PRIu64
-               " kept, .history files always\n",
-               verb, wal.doomed.n, wal.doomed.bytes, wal.first, wal.last, floor, wal.kept);
+        say(LOG_NORMAL,
+            "%s %zu WAL files (%" PRIu64 " bytes, %s .. %s): everything before position %s "
+            "(the oldest kept backup's start) on every timeline; %" PRIu64
+            " kept, .history files always\n",
+            verb, wal.doomed.n, wal.doomed.bytes, wal.first, wal.last, floor, wal.kept);
     else
-        say(LOG_NORMAL, "no WAL file is older than position %s (the oldest kept backup's start); %" PRIu64
-               " kept\n",
-               floor, wal.kept);
+        say(LOG_NORMAL,
+            "no WAL file is older than position %s (the oldest kept backup's start); %" PRIu64
+            " kept\n",
+            floor, wal.kept);
     for (size_t k = 0; k < wal.doomed.n; k++)
         say(LOG_VERBOSE, "  %s\n", wal.doomed.keys[k]);
     if (confirm && remove_keys(st, &wal.doomed) != PA_OK)

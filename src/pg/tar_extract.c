@@ -140,8 +140,8 @@ static int account_member(tar_restore *r, const char *path, manifest_index_type 
     if (r->manifest) {
         manifest_index_entry *e = manifest_index_find(r->manifest, path);
         if (!e)
-            rc = err_set("%s \"%s\" in %s is not in the manifest", manifest_index_type_name(type), path,
-                         part_name);
+            rc = err_set("%s \"%s\" in %s is not in the manifest",
+                         manifest_index_type_name(type), path, part_name);
         else if (e->type != type)
             rc = err_set("\"%s\" in %s is a %s, the manifest says %s", path, part_name,
                          manifest_index_type_name(type), manifest_index_type_name(e->type));
@@ -290,8 +290,10 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
         return err_set("a member of %s has no name (or one not valid here)", part_name);
     char path[MAX_MEMBER_PATH];
     int nrc = tar_member_normalize(name, path, sizeof path);
-    if (nrc == 1)
-        return archive_read_data_skip(a) < ARCHIVE_WARN ? err_set("%s: %s", part_name, archive_error_string(a)) : PA_OK;
+    if (nrc == 1) /* the root itself: DEST exists already */
+        return archive_read_data_skip(a) < ARCHIVE_WARN
+                   ? err_set("%s: %s", part_name, archive_error_string(a))
+                   : PA_OK;
     if (nrc != PA_OK) {
         err_prefix("%s", part_name);
         return PA_ERR;

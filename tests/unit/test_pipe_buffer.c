@@ -44,7 +44,8 @@ static void test_stream_through_small_pipe(void)
     pthread_create(&t, NULL, produce, &p);
     size_t got = 0, chunk = 1;
     for (;;) {
-        ssize_t n = pipe_buffer_read(pipe, out + got, chunk < TOTAL + 1 - got ? chunk : TOTAL + 1 - got);
+        size_t want = chunk < TOTAL + 1 - got ? chunk : TOTAL + 1 - got;
+        ssize_t n = pipe_buffer_read(pipe, out + got, want);
         if (n <= 0) {
             CHECK_EQ_INT(n, 0);
             break;
