@@ -44,7 +44,7 @@ int s3_parse_repository_url(const char *url, s3_location *loc)
         pl--;
     if (pl + 2 > sizeof loc->prefix)
         return err_set("repository \"%s\": path too long", url);
-    if (strstr(p, "//"))
+    if (memmem(p, pl, "//", 2))
         return err_set("repository \"%s\": empty path component", url);
     memcpy(loc->prefix, p, pl);
     loc->prefix[pl] = '\0';
