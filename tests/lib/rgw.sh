@@ -91,3 +91,25 @@ s3_env_file() {
     } > "$f"
     chmod 600 "$f"; chown "$PGUSER_OS" "$f"
 }
+
+# ---- helper servers (fault proxy, scripted instance metadata) ----
+HELPER_PIDS=()
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# helper_start LOGNAME PORT COMMAND...: run a helper in the background, wait for PORT to listen.
+helper_start() {
+    local name=$1 port=$2 i; shift 2
+    "$@" > "$T/$name.log" 2>&1 &
+    HELPER_PIDS+=($!)
+    for i in $(seq 50); do
+        ss -Hltn "sport = :$port" | grep -q . && return 0
+        sleep 0.1
+    done
+    echo "$name did not start:"; cat "$T/$name.log"; return 1
+}
+helper_stop_all() {
+    local p
+    for p in "${HELPER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    HELPER_PIDS=()
+    return 0
+}
+test_on_exit() { helper_stop_all; }
