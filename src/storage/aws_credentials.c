@@ -266,7 +266,7 @@ static int imds_fetch(aws_credentials *out, char *role, size_t role_cap)
     rc = PA_OK;
     goto out;
 fail:
-    err_prefix("--aws-instance-profile");
+    err_prefix("--aws-instance-profile: instance metadata service");
 out:
     if (json) {
         /* wipe the secret copies inside the parsed document */

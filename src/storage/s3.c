@@ -326,7 +326,23 @@ static void strip_quotes(const char *in, char *out, size_t cap)
 static int head(s3_storage *s3, const char *fkey, http_response *resp)
 {
     s3_req req = {.op = "HEAD", .method = "HEAD", .key = fkey};
-    return s3_request(s3, &req, resp);
+    int rc = s3_request(s3, &req, resp);
+    if (rc == PA_ERR && resp->status >= 300 && resp->status < 500 && resp->body.len == 0) {
+        /* A HEAD answer has no body, so a 403 cannot tell a bad signature from a denied
+         * request. Ask the same question with a one-byte GET, whose error says which. */
+        sink *discard = discard_sink_new();
+        http_response diag;
+        http_response_init(&diag);
+        s3_req get = {.op = "HEAD", .method = "GET", .key = fkey, .out = discard,
+                      .range_len = 1};
+        char first[ERR_MSG_MAX];
+        snprintf(first, sizeof first, "%s", err_msg());
+        if (!discard || s3_request(s3, &get, &diag) != PA_ERR || diag.body.len == 0)
+            err_set("%s", first);
+        http_response_free(&diag);
+        sink_free(discard);
+    }
+    return rc;
 }
 
 static int s3_stat(storage *st, const char *key, storage_entry *out)

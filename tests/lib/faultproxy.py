@@ -12,6 +12,7 @@ MODE_FILE (re-read for every request, so a test changes behaviour without a rest
     reset         close the connection with a TCP reset, no answer
     hang          never answer (keeps the connection open)
     fail N MODE2  the next N requests get MODE2 (500/reset/hang), then pass
+    after N MODE2 the next N requests pass, then every one gets MODE2
     cut N         pass, but cut GET answers after N body bytes with a reset (once), then pass
 
 One line per request goes to LOG_FILE: "METHOD PATH?QUERY -> action". Connections are
@@ -47,6 +48,8 @@ def mode():
 def decide():
     m = mode() or ["pass"]
     with lock:
+        if state.get("mode") != m:  # a new mode starts with fresh counters
+            state.update(mode=m, remaining=None, cut_done=False)
         if m[0] == "fail":
             if state["remaining"] is None:
                 state["remaining"] = int(m[1])
@@ -54,12 +57,17 @@ def decide():
                 state["remaining"] -= 1
                 return m[2], None
             return "pass", None
-        state["remaining"] = None
+        if m[0] == "after":
+            if state["remaining"] is None:
+                state["remaining"] = int(m[1])
+            if state["remaining"] > 0:
+                state["remaining"] -= 1
+                return "pass", None
+            return m[2], None
         if m[0] == "cut":
             if state["cut_done"]:
                 return "pass", None
             return "cut", int(m[1])
-        state["cut_done"] = False
         return m[0], None
 
 

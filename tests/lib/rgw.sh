@@ -62,8 +62,10 @@ trap _rgw_on_exit EXIT
 
 _s3_curl() { # KEY:SECRET SERVICE METHOD PATH [curl args]
     local k=$1 svc=$2 m=$3 p=$4 ph=${PH:-UNSIGNED-PAYLOAD}; shift 4
-    curl -s -o "$T/.s3body" -D "$T/.s3hdr" -w '%{http_code}' --aws-sigv4 "aws:amz:$RGW_REGION:$svc" \
-        --user "$k" -H "x-amz-content-sha256: $ph" -X "$m" "$@" "$RGW_ENDPOINT$p"
+    local how=(-X "$m")
+    [ "$m" = HEAD ] && how=(--head) # -X HEAD would wait for a body that never comes
+    curl -s -m 60 -o "$T/.s3body" -D "$T/.s3hdr" -w '%{http_code}' --aws-sigv4 "aws:amz:$RGW_REGION:$svc" \
+        --user "$k" -H "x-amz-content-sha256: $ph" "${how[@]}" "$@" "$RGW_ENDPOINT$p"
 }
 s3_owner() { _s3_curl "$RGW_OWNER_AK:$RGW_OWNER_SK" s3 "$@"; }
 s3_writer() { _s3_curl "$RGW_WRITER_AK:$RGW_WRITER_SK" s3 "$@"; }
