@@ -66,6 +66,7 @@ typedef struct s3_storage {
     int max_attempts;
     long timeout;            /* seconds a transfer may stall */
     int conditional_put;     /* send If-None-Match: * with no-overwrite PUTs */
+    int list_max_keys;       /* keys per ListObjectsV2 page (PGATTEST_S3_LIST_MAX_KEYS) */
 } s3_storage;
 
 /* ---------------- configuration ---------------- */
@@ -420,7 +421,7 @@ static int s3_list(storage *st, const char *prefix, storage_list_fn fn, void *ar
                           s3_uri_encode(&query, token.data, 0) != PA_OK ||
                           buf_append_str(&query, "&") != PA_OK))
             goto out;
-        if (buf_append_str(&query, "list-type=2&prefix=") != PA_OK ||
+        if (buf_appendf(&query, "list-type=2&max-keys=%d&prefix=", s3->list_max_keys) != PA_OK ||
             s3_uri_encode(&query, full_prefix.data ? full_prefix.data : "", 0) != PA_OK)
             goto out;
         s3_req req = {.op = "list", .method = "GET", .query = query.data,
@@ -927,7 +928,7 @@ storage *s3_storage_open(const char *url)
     s3->base.ops = &s3_ops;
     http_pool_init(&s3->pool);
     s3_xml_init();
-    uint64_t part, conc, attempts, timeout;
+    uint64_t part, conc, attempts, timeout, max_keys;
     const char *endpoint = getenv("AWS_ENDPOINT_URL_S3");
     if (!endpoint || !*endpoint)
         endpoint = getenv("AWS_ENDPOINT_URL");
@@ -941,12 +942,14 @@ storage *s3_storage_open(const char *url)
         env_size("PGATTEST_S3_PART_SIZE", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE, &part) ||
         env_size("PGATTEST_S3_UPLOAD_CONCURRENCY", 2, 1, MAX_CONCURRENCY, &conc) ||
         env_size("PGATTEST_S3_MAX_ATTEMPTS", 5, 1, 20, &attempts) ||
-        env_size("PGATTEST_S3_TIMEOUT", 60, 1, 3600, &timeout))
+        env_size("PGATTEST_S3_TIMEOUT", 60, 1, 3600, &timeout) ||
+        env_size("PGATTEST_S3_LIST_MAX_KEYS", 1000, 1, 1000, &max_keys))
         goto fail;
     s3->part_size = (size_t)part;
     s3->concurrency = (int)conc;
     s3->max_attempts = (int)attempts;
     s3->timeout = (long)timeout;
+    s3->list_max_keys = (int)max_keys;
     s3->conditional_put = !(cond && (strcasecmp(cond, "false") == 0 || strcmp(cond, "0") == 0));
     if (ca && *ca) {
         if (strlen(ca) >= sizeof s3->ca_bundle) {
