@@ -246,10 +246,14 @@ int s3_error_report(const char *op, const char *where, const char *bucket, long 
     const char *code = e->code;
     const char *msg = e->message[0] ? e->message : "";
     const char *other_region = bucket_region && *bucket_region ? bucket_region : e->region;
-    if (strcmp(code, "AccessDenied") == 0 || (!*code && status == 403))
+    if (strcmp(code, "AccessDenied") == 0 || (!*code && status == 403)) {
+        int read = strcmp(op, "GET") == 0 || strcmp(op, "HEAD") == 0;
         return err_set("%s %s: access denied (HTTP 403%s%s): the credential is not allowed to do "
-                       "this; check its IAM/bucket policy",
-                       op, where, *code ? " " : "", code);
+                       "this; check its IAM/bucket policy%s",
+                       op, where, *code ? " " : "", code,
+                       read ? " (without s3:ListBucket, S3 also answers 403 for a missing key)"
+                            : "");
+    }
     if (strcmp(code, "NoSuchBucket") == 0)
         return err_set("%s %s: bucket \"%s\" does not exist (NoSuchBucket); check the "
                        "repository prefix and AWS_ENDPOINT_URL",
