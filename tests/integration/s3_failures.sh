@@ -159,6 +159,19 @@ sed "s/:$IPORT\$/:$IPORT2/" "$I" > "$T/imds2.env"
 : > "$T/imds2.count"
 check_exit "credentials about to expire are refreshed before use" 0 run_with "$T/imds2.env" wal-push --aws-instance-profile "$d/$SEG_B"
 check "... the metadata service was asked again ($(wc -l < "$T/imds2.count") times)" test "$(wc -l < "$T/imds2.count")" -gt 1
+# A session token (from IMDS here) is sent and signed: radosgw ignores tokens for plain users,
+# so look at the request through the proxy (header names only are logged).
+IPORT4=$(free_port)
+helper_start imds4 "$IPORT4" python3 "$TOP/tests/lib/imds.py" "$IPORT4" pgattest-role \
+    "$RGW_WRITER_AK" "$RGW_WRITER_SK" "FQoGZXIvYXdzEXAMPLEsessiontoken" 3600 "$T/imds4.count" \
+    || fail "third scripted IMDS starts"
+printf 'export AWS_ENDPOINT_URL=http://127.0.0.1:%s PGATTEST_PREFIX=s3://%s/token HOME=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:%s\n' \
+    "$PPORT" "$B" "$T" "$IPORT4" > "$T/imds4.env"
+: > "$T/proxy.requests"
+check_exit "instance credentials with a session token: wal-push" 0 run_with "$T/imds4.env" wal-push --aws-instance-profile "$d/$SEG_A"
+check "... the token is sent as x-amz-security-token and signed" \
+    grep -q 'headers=.*x-amz-security-token.* signed=.*x-amz-security-token' "$T/proxy.requests"
+check "... and never logged or shown" bash -c "! grep -rq FQoGZXIvYXdzEXAMPLEsessiontoken '$T/proxy.requests' '$T/.err'"
 sed "s/:$IPORT\$/:$(free_port)/" "$I" > "$T/imds3.env"
 check_exit "metadata service unreachable: wal-push fails" 1 run_with "$T/imds3.env" wal-push --aws-instance-profile "$d/$SEG_A"
 check_err_contains "... saying the instance metadata could not be read" "instance metadata"

@@ -15,9 +15,10 @@ MODE_FILE (re-read for every request, so a test changes behaviour without a rest
     after N MODE2 the next N requests pass, then every one gets MODE2
     cut N         pass, but cut GET answers after N body bytes with a reset (once), then pass
 
-One line per request goes to LOG_FILE: "METHOD PATH?QUERY -> action". Connections are
-closed after each answer. Nothing here looks at or logs request headers (they carry
-signatures, and session tokens).
+One line per request goes to LOG_FILE: "METHOD PATH?QUERY -> action headers=NAMES
+signed=NAMES": the names of the request headers and of the headers the signature covers,
+never a header value (they carry signatures and session tokens). Connections are closed
+after each answer.
 """
 import socket
 import struct
@@ -140,6 +141,13 @@ def serve(conn):
             return
         request_line = head.split(b"\r\n", 1)[0].decode(errors="replace")
         method, target = request_line.split(" ")[:2]
+        names, signed = [], ""
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.decode(errors="replace").partition(":")
+            names.append(name.strip().lower())
+            if name.strip().lower() == "authorization" and "SignedHeaders=" in value:
+                signed = value.split("SignedHeaders=", 1)[1].split(",", 1)[0]
+        target += " headers=%s signed=%s" % (",".join(sorted(names)), signed)
         action, arg = decide()
         if action == "pass":
             result = forward(conn, head, body, None)
