@@ -273,7 +273,10 @@ static int s3_request(s3_storage *s3, const s3_req *req, http_response *resp)
         s3_xml_parse_error(resp->body.data, resp->body.len, &e);
         if (st == 404 && (strcmp(e.code, "NoSuchKey") == 0 ||
                           (strcmp(req->method, "HEAD") == 0 && !e.code[0]))) {
-            rc = PA_NOT_FOUND;
+            if (delivered > 0) /* part of it already went into the sink */
+                err_set("%s %s: the object disappeared while it was being read", req->op, where);
+            else
+                rc = PA_NOT_FOUND;
             break;
         }
         if (st == 412 && req->if_none_match) {
@@ -292,8 +295,11 @@ static int s3_request(s3_storage *s3, const s3_req *req, http_response *resp)
         }
         s3_error_report(req->op, where, s3->loc.bucket, st, &e, s3->loc.region,
                         resp->bucket_region);
-        if (http_status_retryable(st, e.code) && attempt)
-            err_prefix("gave up after %d attempts", attempt + 1);
+        if (http_status_retryable(st, e.code) && attempt) {
+            char detail[ERR_MSG_MAX];
+            snprintf(detail, sizeof detail, "%s", err_msg());
+            err_set("%s (gave up after %d attempts)", detail, attempt + 1);
+        }
         break;
     }
     http_pool_put(&s3->pool, h);
@@ -791,6 +797,19 @@ static int finish_multipart(s3_writer *w)
                   .query = q.data, .body = body.data, .body_len = body.len,
                   .extra = {{"Content-Type", "application/xml"}}, .max_body = 1024 * 1024};
     rc = s3_request(w->s3, &req, &resp);
+    if (rc == PA_ERR && strstr(err_msg(), "NoSuchUpload")) {
+        /* A retried complete whose first attempt succeeded (the answer was lost) finds the
+         * upload gone: the object is there if it has our size. */
+        char first[ERR_MSG_MAX];
+        snprintf(first, sizeof first, "%s", err_msg());
+        if (verify_size(w) == PA_OK) {
+            w->completed = 1;
+            rc = PA_OK;
+        } else {
+            err_set("%s", first);
+        }
+        goto out;
+    }
     if (rc == PA_OK) {
         /* CompleteMultipartUpload may fail after a 200 status: the error is in the body. */
         s3_error e;
@@ -891,7 +910,8 @@ static int s3_open_write(storage *st, const char *key, unsigned flags, sink **ou
     buf_init(&w->upload_id, 4096);
     if (!(w->key = full_key(s3, key)))
         goto fail;
-    /* Start small: most objects (WAL) are far below one part. */
+    /* One part's worth of address space; pages are touched only as bytes arrive, so a small
+     * object (a compressed WAL segment) costs only its size. */
     if (!(w->data = malloc(w->cap))) {
         err_set("out of memory (upload buffer of %zu bytes)", w->cap);
         goto fail;

@@ -7,7 +7,11 @@
 . "$TOP/tests/lib/rgw.sh"
 . "$TOP/tests/lib/engine_suite.sh"
 
-if ! rgw_start; then
+# HTTPS too (on RGW_PORT+100), with a self-signed certificate for localhost.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" > /dev/null 2>&1
+cat "$T/cert.pem" "$T/key.pem" > "$T/both.pem"; chmod 600 "$T/both.pem" "$T/key.pem"; chmod 644 "$T/cert.pem"
+if ! RGW_CERT="$T/both.pem" rgw_start; then
     fail "radosgw starts (install: scripts/install-deps.sh)"
     exit 0
 fi
@@ -27,6 +31,19 @@ run_with() { local e=$1; shift; as_pg sh -c '. "$1"; shift; exec "$0" "$@"' "$PG
 W="$T/writer.env"
 s3_env_file "$W" "$RGW_WRITER_AK" "$RGW_WRITER_SK" "s3://$B/p"
 check_exit "writer pushes (Allow-only List/Get/Put)" 0 run_with "$W" wal-push "$d/$SEG_A"
+
+# ---- HTTPS: certificates are verified; AWS_CA_BUNDLE names the CA
+TLS_ENDPOINT="https://localhost:$((RGW_PORT + 100))"
+s3_env_file "$T/tls.env" "$RGW_WRITER_AK" "$RGW_WRITER_SK" "s3://$B/tls" \
+    "AWS_ENDPOINT_URL='$TLS_ENDPOINT'"
+check_exit "HTTPS with an unknown CA: wal-push fails" 1 run_with "$T/tls.env" wal-push "$d/$SEG_A"
+check_err_contains "... with a certificate error" "certificate"
+check_exit "HTTPS with an unknown CA: wal-fetch exits 255" 255 run_with "$T/tls.env" wal-fetch "$SEG_A" "$T/out/t"
+s3_env_file "$T/tlsca.env" "$RGW_WRITER_AK" "$RGW_WRITER_SK" "s3://$B/tls" \
+    "AWS_ENDPOINT_URL='$TLS_ENDPOINT'" "AWS_CA_BUNDLE='$T/cert.pem'"
+check_exit "HTTPS with AWS_CA_BUNDLE: wal-push" 0 run_with "$T/tlsca.env" wal-push "$d/$SEG_A"
+check_exit "HTTPS with AWS_CA_BUNDLE: wal-fetch" 0 run_with "$T/tlsca.env" wal-fetch "$SEG_A" "$T/out/t"
+check "... exact content" cmp "$d/$SEG_A" "$T/out/t"
 
 # ---- wrong secret, wrong bucket, denied, no credentials
 BAD_SECRET=wrongsecret0000000000000000000000000042
