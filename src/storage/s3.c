@@ -234,6 +234,8 @@ static int s3_request(s3_storage *s3, const s3_req *req, http_response *resp)
     for (int attempt = 0;; attempt++) {
         int last = attempt + 1 >= s3->max_attempts;
         resp->delivered = 0;
+        resp->transport_error = 0; /* a failure before any exchange is not a transport one */
+        resp->sink_failed = 0;
         int prc = attempt_once(s3, h, req, delivered, if_match, payload_hash, resp);
         if (req->out && resp->delivered > 0) {
             if (!if_match[0] && resp->etag[0])

@@ -1,5 +1,5 @@
 /* The storage contract every driver keeps (storage.h), run against the repository named by
- * PGATTEST_TEST_REPO (an s3:// URL in tests/integration/s3_storage.sh, with credentials in
+ * PGATTEST_TEST_REPO (an s3:// URL in tests/integration/t_s3_storage.sh, with credentials in
  * the environment), or a fresh file:// repository when it is unset. Each run works under its
  * own sub-prefix. */
 #include <pthread.h>
