@@ -227,6 +227,49 @@ static void test_escape(void)
     buf_free(&b);
 }
 
-TEST_MAIN(TEST(test_error_aws), TEST(test_error_radosgw), TEST(test_error_redirect_region),
+static int count_items(void *arg, const s3_list_item *it)
+{
+    (*(size_t *)arg) += strlen(it->key) + (size_t)(it->size & 1);
+    return PA_OK;
+}
+
+/* Mutated and truncated documents: every parser returns cleanly (sanitizers watch). */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = {
+        "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>p/a&amp;b</Key>"
+        "<LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"x\"</ETag><Size>42</Size>"
+        "</Contents><NextContinuationToken>tok</NextContinuationToken></ListBucketResult>",
+        "<Error><Code>AccessDenied</Code><Message>m</Message><Region>r</Region></Error>",
+        "<DeleteResult><Error><Key>k</Key><Code>c</Code></Error></DeleteResult>",
+        "<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>",
+    };
+    unsigned char doc[512];
+    buf tok, id;
+    buf_init(&tok, 1024);
+    buf_init(&id, 1024);
+    for (int round = 0; round < 4000; round++) {
+        const char *seed = seeds[round % 4];
+        size_t n = strlen(seed);
+        memcpy(doc, seed, n);
+        unsigned char rnd[8];
+        test_random_bytes(rnd, sizeof rnd, (unsigned long long)round);
+        for (int k = 0; k < (rnd[0] & 3) + 1; k++)
+            doc[rnd[1 + k] % n] = (unsigned char)(k & 1 ? rnd[5] : "<>&/\"\0x"[rnd[6 + (k & 1)] % 8]);
+        size_t len = rnd[4] & 1 ? n : (size_t)rnd[5] % n;
+        s3_error e;
+        size_t sum = 0;
+        int truncated;
+        s3_xml_parse_error((const char *)doc, len, &e);
+        s3_xml_parse_list_page((const char *)doc, len, count_items, &sum, &truncated, &tok);
+        s3_xml_parse_upload_id((const char *)doc, len, &id);
+        s3_xml_parse_delete_result((const char *)doc, len, &e, &tok);
+        CHECK(strlen(e.code) < sizeof e.code);
+    }
+    buf_free(&tok);
+    buf_free(&id);
+}
+
+TEST_MAIN(TEST(test_mutations), TEST(test_error_aws), TEST(test_error_radosgw), TEST(test_error_redirect_region),
           TEST(test_error_not_an_error), TEST(test_error_messages), TEST(test_list_page),
           TEST(test_list_stops), TEST(test_upload_id), TEST(test_delete_result), TEST(test_escape))
