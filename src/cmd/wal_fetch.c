@@ -39,6 +39,31 @@ static int fetch_into(storage *st, const char *key, int fd, const char *temp, ui
     return rc;
 }
 
+static int stop_at_first(void *arg, const storage_entry *e)
+{
+    (void)arg;
+    (void)e;
+    return PA_EXISTS;
+}
+
+/* "Not found" ends recovery, so it must mean "this archive has no such file", not "this is
+ * not the archive": an archive without a single WAL object is a wrong prefix or an empty
+ * mount point, and that is an error. */
+static int confirm_not_found(storage *st, const char *name)
+{
+    int rc = storage_list(st, REPO_WAL_DIR, stop_at_first, NULL);
+    if (rc == PA_EXISTS) {
+        log_verbose("\"%s\" is not in the archive \"%s\"", name, st->url);
+        return PA_NOT_FOUND;
+    }
+    if (rc == PA_OK)
+        return err_set("\"%s\" holds no WAL at all (nothing under %s): wrong prefix, or the "
+                       "repository is not mounted? Refusing to answer \"not found\"",
+                       st->url, REPO_WAL_DIR);
+    err_prefix("\"%s\" not found, and the archive cannot be listed to confirm it", name);
+    return PA_ERR;
+}
+
 static int wal_fetch(const char *name, const char *dest, const char *prefix)
 {
     wal_file_name wal;
@@ -71,7 +96,7 @@ static int wal_fetch(const char *name, const char *dest, const char *prefix)
     uint64_t bytes = 0;
     rc = fetch_into(st, key, fd, temp, &bytes);
     if (rc == PA_NOT_FOUND) {
-        log_verbose("\"%s\" is not in the archive \"%s\"", name, st->url);
+        rc = confirm_not_found(st, name);
         goto out;
     }
     if (rc != PA_OK)

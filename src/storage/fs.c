@@ -56,6 +56,19 @@ static char *full_path(fs_storage *fs, const char *key)
     return p;
 }
 
+/* The repository directory itself is never created: a missing one is an unmounted file
+ * system or a wrong prefix, and writing into (or reading "nothing" from) a fresh local
+ * directory in its place would look like success. Directories below it are created. */
+static int check_root(fs_storage *fs)
+{
+    struct stat sb;
+    if (stat(fs->root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return err_set("repository directory \"%s\" does not exist (not mounted? wrong "
+                       "prefix? create it first)",
+                       fs->root);
+    return PA_OK;
+}
+
 /* ---------------- writer ---------------- */
 
 typedef struct fs_writer {
@@ -187,7 +200,7 @@ static int fs_open_write(storage *st, const char *key, unsigned flags, sink **ou
         err_set("out of memory");
         goto fail;
     }
-    if (mkdir_durable(w->dir, 0755) != PA_OK)
+    if (check_root(fs) != PA_OK || mkdir_durable(w->dir, 0755) != PA_OK)
         goto fail;
     w->fd = open(w->temp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
@@ -219,14 +232,10 @@ static int fs_read(storage *st, const char *key, uint64_t offset, uint64_t lengt
     char *chunk = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        struct stat root_sb;
         /* "Not found" must be an authoritative answer (wal-fetch turns it into "end of
-         * recovery"): a missing repository directory (an unmounted file system, a typo) is
-         * an error, not an empty archive. */
-        if ((errno == ENOENT || errno == ENOTDIR) &&
-            (stat(fs->root, &root_sb) != 0 || !S_ISDIR(root_sb.st_mode)))
-            err_set("repository directory \"%s\" does not exist (not mounted? wrong prefix?)",
-                    fs->root);
+         * recovery"): a missing repository directory is an error, not an empty archive. */
+        if ((errno == ENOENT || errno == ENOTDIR) && check_root(fs) != PA_OK)
+            ;
         else if (errno == ENOENT || errno == ENOTDIR)
             rc = PA_NOT_FOUND;
         else
@@ -394,6 +403,8 @@ static int fs_list(storage *st, const char *prefix, storage_list_fn fn, void *ar
 {
     fs_storage *fs = (fs_storage *)st;
     listing l = {.prefix = prefix};
+    if (check_root(fs) != PA_OK)
+        return PA_ERR;
     int rc = walk(&l, fs->root, "");
     if (rc == PA_OK) {
         if (l.n > 1)

@@ -72,3 +72,10 @@ check_err_contains "it says the archived object cannot be read back" "cannot be 
 : > "$T/repo/wal_005/000000010000000000000007.lzo"
 check_exit "empty object on fetch exits 255" 255 pgattest wal-fetch 000000010000000000000007 "$T/r2"
 check_err_contains "empty object: says truncated" "truncated"
+
+# A repository directory that does not exist (an unmounted volume, a typo) is never created:
+# writing into a fresh local directory in its place would look like success.
+check_exit "wal-push into a repository directory that does not exist fails" 1 \
+    pgattest wal-push --prefix "file://$T/not-mounted/backups" "$T/pg_wal/$SEG"
+check_err_contains "it says the directory does not exist" "does not exist (not mounted?"
+if [ -e "$T/not-mounted" ]; then fail "the missing repository was not created"; else pass "the missing repository was not created"; fi

@@ -62,8 +62,9 @@ check_exit "wal-fetch from a repository directory that does not exist exits 255 
     255 pgattest wal-fetch --prefix "file://$T/no-such-repo" "$SEG" "$T/x"
 check_err_contains "it says the repository directory does not exist" "does not exist"
 as_pg mkdir -p "$T/empty-repo"
-check_exit "wal-fetch from an empty repository exits 1" 1 \
+check_exit "wal-fetch from a repository without any WAL (empty mount point?) exits 255" 255 \
     pgattest wal-fetch --prefix "file://$T/empty-repo" "$SEG" "$T/x"
+check_err_contains "it says the archive holds no WAL at all" "holds no WAL at all"
 as_pg mkdir -p "$T/locked"; chmod 000 "$T/locked"
 if [ "$(id -u)" -eq 0 ] || [ ! -r "$T/locked" ]; then
     check_exit "wal-fetch from an unreadable repository exits 255" 255 \
@@ -87,7 +88,7 @@ check_exit "a bad --prefix is an error naming --prefix" 1 \
 check_err_contains "it names --prefix" "--prefix"
 check_exit "WALE_S3_PREFIX alone works (a WAL-E envdir)" 0 env -u PGATTEST_PREFIX \
     WALE_S3_PREFIX="$REPO_URL" "$PGATTEST" wal-fetch "$SEG" "$T/via-wale"
-check_exit "--prefix overrides the environment" 1 \
+check_exit "--prefix overrides the environment" 255 \
     pgattest wal-fetch --prefix "file://$T/empty-repo" "$SEG" "$T/x"
 check_exit "wal-fetch with a malformed prefix exits 255" 255 env PGATTEST_PREFIX=bogus \
     "$PGATTEST" wal-fetch "$SEG" "$T/x"

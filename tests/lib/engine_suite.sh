@@ -1,4 +1,5 @@
-# The engine tests, run against any repository URL (file:// or s3://).
+# The engine tests, run against any repository URL (file:// or s3://): wal-push, wal-fetch,
+# archive_command, backup-push, backup-fetch and restore_command.
 # Source after common.sh and pg.sh.
 #
 #   engine_suite URL [ENV_FILE]
@@ -57,6 +58,7 @@ engine_suite() {
 
     # -- a real PostgreSQL archiving into the repository, and a restore from it (under its own
     # prefix: the synthetic segments above must not collide with the cluster's)
+    case "$url" in file://*) as_pg mkdir -p "${url#file://}/cluster" ;; esac
     w=$(make_wrapper "$url/cluster" "$envf")
     pg_init src || { fail "[$url] initdb"; return; }
     pg_conf src "wal_level = replica" "archive_mode = on" "archive_timeout = 0" \
@@ -64,12 +66,22 @@ engine_suite() {
     pg_start src || { fail "[$url] start PostgreSQL"; return; }
     pg_psql src "create table t (id int, v text); insert into t select g, md5(g::text) from generate_series(1, 1000) g" > /dev/null
     mkdir -p "$T/dst"; chown "$PGUSER_OS" "$T/dst"
-    if as_pg timeout 300 "$PGBIN/pg_basebackup" -h "$(pg_sockdir src)" -U postgres -D "$(pg_datadir dst)" \
-            -X none -c fast > "$T/basebackup.log" 2>&1; then
-        pass "[$url] base backup taken (no WAL inside: it must come from the archive)"
+    # backup-push and backup-fetch with the same credential (on S3: the List/Get/Put writer).
+    if as_pg env PGHOST="$(pg_sockdir src)" PGUSER=postgres timeout 300 "$w" backup-push --fast \
+            "$(pg_datadir src)" > "$T/basebackup.log" 2>&1; then
+        pass "[$url] backup-push (no WAL inside: it must come from the archive)"
     else
-        fail "[$url] base backup" "$(cat "$T/basebackup.log")"; return
+        fail "[$url] backup-push" "$(cat "$T/basebackup.log")"; return
     fi
+    if as_pg "$w" backup-fetch "$(pg_datadir dst)" LATEST > "$T/backupfetch.log" 2>&1; then
+        pass "[$url] backup-fetch LATEST"
+    else
+        fail "[$url] backup-fetch LATEST" "$(cat "$T/backupfetch.log")"; return
+    fi
+    run_capture as_pg "$w" backup-list --json
+    [[ $LAST_STATUS -eq 0 && $LAST_OUT == *'"complete"'* ]] && pass "[$url] backup-list --json shows the backup complete" ||
+        fail "[$url] backup-list --json shows the backup complete" "$LAST_OUT $LAST_ERR"
+    check_exit "[$url] delete retain 1 (dry run) keeps the only backup and exits 0" 0 as_pg "$w" delete retain 1
     pg_psql src "insert into t select g, md5(g::text) from generate_series(1001, 2000) g" > /dev/null
     local last
     last=$(pg_psql src "select pg_walfile_name(pg_switch_wal())")

@@ -16,6 +16,8 @@ static void setup(void)
     snprintf(root, sizeof root, "/tmp/pgattest-unit-fs.XXXXXX");
     CHECK(mkdtemp(root) != NULL);
     char url[300];
+    snprintf(url, sizeof url, "%s/repo", root);
+    CHECK(mkdir(url, 0755) == 0);
     snprintf(url, sizeof url, "file://%s/repo", root);
     st = storage_open(url);
     CHECK(st != NULL);
@@ -205,6 +207,25 @@ static void test_remove_and_bad_keys(void)
     teardown();
 }
 
+static void test_missing_root_is_an_error(void)
+{
+    storage *gone = storage_open("file:///nonexistent/pgattest/repository");
+    sink *w = NULL;
+    CHECK_EQ_INT(storage_open_write(gone, "wal_005/x", 0, &w), PA_ERR);
+    CHECK_CONTAINS(err_msg(), "does not exist (not mounted?");
+    CHECK(w == NULL);
+    collected c = {0};
+    CHECK_EQ_INT(storage_list(gone, "", collect, &c), PA_ERR);
+    int rc;
+    char *s = NULL;
+    sink *m = memory_sink_new(16);
+    rc = storage_read(gone, "wal_005/x", 0, 0, m);
+    CHECK_EQ_INT(rc, PA_ERR);
+    sink_free(m);
+    free(s);
+    storage_close(gone);
+}
+
 static void test_open_errors(void)
 {
     CHECK(storage_open("file://relative/path") == NULL);
@@ -215,4 +236,4 @@ static void test_open_errors(void)
 
 TEST_MAIN(TEST(test_write_visible_only_after_finish), TEST(test_abort_leaves_nothing),
           TEST(test_no_overwrite), TEST(test_read_ranges_and_missing), TEST(test_list_prefix_sorted),
-          TEST(test_remove_and_bad_keys), TEST(test_open_errors))
+          TEST(test_remove_and_bad_keys), TEST(test_missing_root_is_an_error), TEST(test_open_errors))

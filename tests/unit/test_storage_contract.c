@@ -25,7 +25,7 @@ static void open_repo(void)
     } else {
         snprintf(tmpdir, sizeof tmpdir, "/tmp/pgattest-unit-contract.XXXXXX");
         CHECK(mkdtemp(tmpdir) != NULL);
-        snprintf(url, sizeof url, "file://%s/repo", tmpdir);
+        snprintf(url, sizeof url, "file://%s", tmpdir); /* exists: roots are never created */
     }
     st = storage_open(url);
     if (!st)
