@@ -11,6 +11,7 @@
 static const command *const commands[] = {
     &cmd_wal_push,
     &cmd_wal_fetch,
+    &cmd_verify,
 };
 
 static void print_help(FILE *out)

@@ -50,5 +50,6 @@ void report_failure(void);
 
 extern const command cmd_wal_push;
 extern const command cmd_wal_fetch;
+extern const command cmd_verify;
 
 #endif

@@ -1,0 +1,148 @@
+# verify: WAL continuity, timelines, completeness, with archives made by real PostgreSQL 15.
+# Each scenario copies a healthy repository, breaks it one way and asserts the exact verdict,
+# exit status and ranges from --json.
+. "$TOP/tests/lib/common.sh"
+. "$TOP/tests/lib/pg.sh"
+. "$TOP/tests/lib/fixture_backup.sh"
+
+REPO_URL=$(new_repo repo)
+REPO=${REPO_URL#file://}
+WAL=$REPO/wal_005
+
+# verify_json DIR [options]: run verify --json on file://DIR; sets VSTATUS, keeps $T/v.json
+verify_json() {
+    local dir=$1; shift
+    pgattest verify --prefix "file://$dir" --json "$@" > "$T/v.json" 2> "$T/v.err"
+    VSTATUS=$?
+}
+jqv() { jq -r "$1" "$T/v.json"; }
+# check_jq DESCRIPTION FILTER EXPECTED
+check_jq() {
+    local got; got=$(jqv "$2" 2>&1)
+    if [ "$got" = "$3" ]; then pass "$1"; else fail "$1" "jq $2: expected '$3', got '$got'" "stderr: $(head -c 500 "$T/v.err")"; fi
+}
+check_status() { # check_status DESCRIPTION EXPECTED
+    if [ "$VSTATUS" -eq "$2" ]; then pass "$1"; else fail "$1" "expected exit $2, got $VSTATUS" "$(head -c 800 "$T/v.err")" "$(jq -c '[.checks[] | {id, status, details}]' "$T/v.json" 2>/dev/null | head -c 1500)"; fi
+}
+variant() { # variant NAME: a copy of the healthy repository
+    rm -rf "$T/$1"; cp -a "$REPO" "$T/$1"; echo "$T/$1"
+}
+switch_wal() { pg_psql "$1" "select pg_switch_wal()" > /dev/null; }
+wait_archived() { # wait_archived CLUSTER: until the current segment before the switch is archived
+    local i name
+    name=$(pg_psql "$1" "select pg_walfile_name(pg_current_wal_lsn())")
+    switch_wal "$1"
+    for i in $(seq 1 100); do
+        [ -f "$WAL/$name.lzo" ] && return 0
+        sleep 0.1
+    done
+    echo "segment $name was not archived" >&2; return 1
+}
+
+# ---- a primary archiving with pgattest: backup 1 on timeline 1 ----
+pg_init a
+pg_conf a "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $REPO_URL %p'" \
+    "wal_level = replica" "max_wal_senders = 4"
+pg_start a || exit 1
+pg_psql a "create table t(i int); insert into t select generate_series(1, 1000)"
+wait_archived a
+B1=$(fixture_backup a "$REPO") || exit 1
+for i in 1 2 3 4 5 6; do pg_psql a "insert into t values ($i)"; wait_archived a; done
+
+# ---- healthy ----
+verify_json "$REPO"
+check_status "healthy archive: exit 0" 0
+check_jq "healthy: status OK" .status OK
+check_jq "healthy: backup restorable" ".backups[] | select(.name==\"$B1\") | .restorable" true
+check_jq "healthy: no gaps" "[.backups[].gaps[]] | length" 0
+B1_STOP=$(jqv ".backups[0].stop_lsn")
+check_jq "healthy: recoverable from the stop LSN" ".backups[0].recoverable_from" "$B1_STOP"
+NEWEST=$(cd "$WAL" && ls | grep -E '^[0-9A-F]{24}\.lzo$' | sort | tail -1); NEWEST=${NEWEST%.lzo}
+NEWEST_NO=$((16#${NEWEST:8:8} * 256 + 16#${NEWEST:16:8}))
+END_LSN=$(printf '%X/%X' $(( (NEWEST_NO + 1) * SEG_SIZE >> 32 )) $(( (NEWEST_NO + 1) * SEG_SIZE & 0xFFFFFFFF )))
+check_jq "healthy: recoverable until the end of the newest segment" ".backups[0].recoverable_until" "$END_LSN"
+check_jq "healthy: RPO names the newest segment" .wal.newest.name "$NEWEST"
+check_jq "healthy: every check OK" '[.checks[] | select(.status != "OK")] | length' 0
+for id in backup.completeness wal.continuity wal.history wal.rpo backup.age; do
+    check_jq "healthy: check $id is reported" "[.checks[] | select(.id==\"$id\")] | length" 1
+done
+pgattest verify --prefix "$REPO_URL" > "$T/human.txt" 2>&1
+check "human summary says restorable" grep -q "$B1  restorable, recoverable from $B1_STOP until $END_LSN (timeline 1)" "$T/human.txt"
+
+STOP_SEG=$(jqv ".backups[0].stop_lsn"); STOP_SEG=$(segname 1 "$(lsn_segno "$STOP_SEG")")
+STOP_NO=$(lsn_segno "$B1_STOP")
+
+# ---- a segment removed in the middle (after the backup) ----
+V=$(variant mid)
+MID=$(segname 1 $((STOP_NO + 2)))
+rm "$V/wal_005/$MID.lzo"
+verify_json "$V"
+check_status "segment removed in the middle: exit 2 (CRITICAL)" 2
+check_jq "middle gap: wal.continuity CRITICAL" '.checks[] | select(.id=="wal.continuity") | .status' CRITICAL
+check_jq "middle gap: exact range" ".backups[0].gaps | map([.timeline, .first_missing, .last_missing, .count, .status]) | tostring" \
+    "[[1,\"$MID\",\"$MID\",1,\"missing\"]]"
+check_jq "middle gap: still restorable" ".backups[0].restorable" true
+check_jq "middle gap: recoverable until the start of the missing segment" ".backups[0].recoverable_until" \
+    "$(printf '%X/%X' $(( (STOP_NO + 2) * SEG_SIZE >> 32 )) $(( (STOP_NO + 2) * SEG_SIZE & 0xFFFFFFFF )))"
+# the same gap waived, then with an expired waiver
+cat > "$T/waivers.json" <<JSON
+[{"check": "wal.continuity", "from": "$MID", "to": "$MID", "reason": "lost in test", "expires": "2999-12-31"}]
+JSON
+verify_json "$V" --waivers "$T/waivers.json"
+check_status "a waived gap: exit 0" 0
+check_jq "a waived gap is still listed, as waived" ".backups[0].gaps[0].status + \" \" + .backups[0].gaps[0].waiver.reason" "waived lost in test"
+check_jq "the waived finding says why" '.checks[] | select(.id=="wal.continuity") | .findings[0].waived' "lost in test"
+sed -i 's/2999-12-31/2001-01-01/' "$T/waivers.json"
+verify_json "$V" --waivers "$T/waivers.json"
+check_status "an expired waiver no longer applies: exit 2" 2
+check_jq "the finding says the waiver expired" '.checks[] | select(.id=="wal.continuity") | .findings[0].details | map(select(test("expired on 2001-01-01"))) | length' 1
+
+# ---- a gap in the newest segments: archiving may be in progress ----
+V=$(variant recent)
+LAST2=$(segname 1 $((NEWEST_NO - 1)))
+rm "$V/wal_005/$LAST2.lzo"
+verify_json "$V"
+check_status "gap just before the newest segment: exit 1 (WARNING)" 1
+check_jq "recent gap is in progress" ".backups[0].gaps[0].status" in_progress
+verify_json "$V" --in-progress-segments 0
+check_status "with --in-progress-segments 0 it is CRITICAL" 2
+
+# ---- the stop segment of the backup removed ----
+V=$(variant stop)
+rm "$V/wal_005/$STOP_SEG.lzo"
+verify_json "$V"
+check_status "stop segment removed: exit 2" 2
+check_jq "stop segment removed: NOT restorable" ".backups[0].restorable" false
+check_jq "stop segment removed: recoverable_until null" ".backups[0].recoverable_until" null
+check_jq "stop segment removed: the gap blocks restore" ".backups[0].gaps | map([.first_missing, .last_missing, .blocks_restore]) | tostring" \
+    "[[\"$STOP_SEG\",\"$STOP_SEG\",true]]"
+check_jq "backup.completeness CRITICAL" '.checks[] | select(.id=="backup.completeness") | .status' CRITICAL
+pgattest verify --prefix "file://$V" > "$T/human.txt" 2>&1
+check "human summary says NOT RESTORABLE" grep -q "$B1  NOT RESTORABLE" "$T/human.txt"
+
+# ---- a backup without a sentinel ----
+V=$(variant nosentinel)
+rm "$V/basebackups_005/${B1}_backup_stop_sentinel.json"
+verify_json "$V"
+check_status "backup without a sentinel: exit 2 (no complete backup left)" 2
+check_jq "it is listed as incomplete" ".backups[0] | [.name, .complete, .restorable, .problem] | tostring" \
+    "[\"$B1\",false,false,\"no stop sentinel\"]"
+check_jq "incomplete backup is a WARNING finding" '.checks[] | select(.id=="backup.completeness") | .findings | map(select(.severity != "OK") | .severity) | tostring' '["WARNING","CRITICAL"]'
+
+# ---- unusable arguments and repositories: UNKNOWN ----
+verify_json "$T/does-not-exist"
+check_status "an empty repository (or a wrong prefix): exit 2, never OK" 2
+check_jq "an empty repository says so" '.checks[] | select(.id=="backup.completeness") | .findings[] | select(.summary | test("repository is empty")) | .severity' CRITICAL
+chmod 000 "$T/mid/wal_005"
+verify_json "$T/mid"
+chmod 755 "$T/mid/wal_005"
+check_status "a WAL archive that cannot be listed: exit 3 (UNKNOWN)" 3
+check_jq "wal.continuity is UNKNOWN" '.checks[] | select(.id=="wal.continuity") | .status' UNKNOWN
+pgattest verify --prefix "$REPO_URL" --jobs 0 > /dev/null 2>&1
+VSTATUS=$?; check_status "a usage error: exit 3, never 0 or 2" 3
+echo '[{"check": "wal.continuity"' > "$T/bad.json"
+pgattest verify --prefix "$REPO_URL" --waivers "$T/bad.json" > /dev/null 2> "$T/v.err"
+VSTATUS=$?; check_status "a malformed waivers file: exit 3" 3
+check "the waivers error names file, line and column" grep -q "bad.json: line 1, column 28: not valid JSON" "$T/v.err"
+
+pg_stop a
