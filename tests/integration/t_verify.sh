@@ -145,4 +145,80 @@ pgattest verify --prefix "$REPO_URL" --waivers "$T/bad.json" > /dev/null 2> "$T/
 VSTATUS=$?; check_status "a malformed waivers file: exit 3" 3
 check "the waivers error names file, line and column" grep -q "bad.json: line 1, column 28: not valid JSON" "$T/v.err"
 
-pg_stop a
+# ---- a promoted standby starts timeline 2; a backup taken on timeline 2 ----
+mkdir -p "$T/s"; chown "$PGUSER_OS" "$T/s"
+as_pg "$PGBIN/pg_basebackup" -h "$(pg_sockdir a)" -U postgres -D "$(pg_datadir s)" -R -X stream \
+    > "$T/s/basebackup.log" 2>&1 || { cat "$T/s/basebackup.log"; exit 1; }
+pg_conf s "unix_socket_directories = '$(pg_sockdir s)'" \
+    "restore_command = '$PGATTEST wal-fetch --prefix $REPO_URL %f %p'"
+pg_start s || exit 1
+pg_psql a "insert into t values (100)"
+wait_archived a
+pg_stop a                               # the primary is lost ...
+as_pg "$PGBIN/pg_ctl" -D "$(pg_datadir s)" -w promote > /dev/null   # ... the standby takes over
+for i in $(seq 1 100); do [ -f "$WAL/00000002.history.lzo" ] && break; sleep 0.1; done
+SWITCH=$(pg_psql s "select pg_current_wal_lsn()")
+for i in 1 2 3; do pg_psql s "insert into t values ($i)"; wait_archived s; done
+B2=$(fixture_backup s "$REPO") || exit 1
+for i in 1 2 3; do pg_psql s "insert into t values ($i)"; wait_archived s; done
+pg_stop s
+
+PARTIAL=$(cd "$WAL" && ls | grep -E '^00000001[0-9A-F]{16}\.partial\.lzo$'); PARTIAL=${PARTIAL%.lzo}
+SW_NO=$((16#${PARTIAL:8:8} * 256 + 16#${PARTIAL:16:8}))
+NEWEST=$(cd "$WAL" && ls | grep -E '^00000002[0-9A-F]{16}\.lzo$' | sort | tail -1); NEWEST=${NEWEST%.lzo}
+NEWEST_NO=$((16#${NEWEST:8:8} * 256 + 16#${NEWEST:16:8}))
+END_LSN=$(printf '%X/%X' $(( (NEWEST_NO + 1) * SEG_SIZE >> 32 )) $(( (NEWEST_NO + 1) * SEG_SIZE & 0xFFFFFFFF )))
+check "the promotion archived the old timeline's last segment as .partial" test -n "$PARTIAL"
+check "timeline 1 has no full copy of the switch segment" test ! -f "$WAL/$(segname 1 $SW_NO).lzo"
+
+verify_json "$REPO"
+check_status "timeline switch: exit 0" 0
+check_jq "timeline switch: no gap (no false MISSING across the switch, wal-g #1390)" "[.backups[].gaps[]] | length" 0
+check_jq "backup on timeline 1 follows timeline 2" ".backups[] | select(.name==\"$B1\") | [.restorable, .target_timeline, .recoverable_until_timeline, .recoverable_until] | tostring" \
+    "[true,2,2,\"$END_LSN\"]"
+check_jq "backup on timeline 1 can also stop on timeline 1, at the switch segment" \
+    ".backups[] | select(.name==\"$B1\") | .timelines | map([.timeline, .recoverable_until]) | tostring" \
+    "[[1,\"$(printf '%X/%X' $(( SW_NO * SEG_SIZE >> 32 )) $(( SW_NO * SEG_SIZE & 0xFFFFFFFF )))\"],[2,\"$END_LSN\"]]"
+check_jq "backup on timeline 2 is restorable to the end" ".backups[] | select(.name==\"$B2\") | [.timeline, .restorable, .recoverable_until] | tostring" \
+    "[2,true,\"$END_LSN\"]"
+check_jq "the .partial segment is listed" '.wal.timelines[] | select(.timeline==1) | .partials | tostring' "[\"$PARTIAL\"]"
+check_jq "timeline 2 has its history" '.wal.timelines[] | select(.timeline==2) | .history' true
+
+# the history file of timeline 2 removed
+V=$(variant nohistory)
+rm "$V/wal_005/00000002.history.lzo"
+verify_json "$V"
+check_status "history file removed: exit 2" 2
+check_jq "wal.history CRITICAL names timeline 2" '.checks[] | select(.id=="wal.history") | [.status, (.details[0] | test("timeline 2 has WAL .* but no history file 00000002.history"))] | tostring' '["CRITICAL",true]'
+check_jq "without it the timeline-1 backup stops at the switch" ".backups[] | select(.name==\"$B1\") | [.target_timeline, .recoverable_until] | tostring" \
+    "[1,\"$(printf '%X/%X' $(( SW_NO * SEG_SIZE >> 32 )) $(( SW_NO * SEG_SIZE & 0xFFFFFFFF )))\"]"
+check_jq "the timeline-2 backup is still restorable" ".backups[] | select(.name==\"$B2\") | .restorable" true
+
+# the first timeline-2 segment (the copy of the switch segment) removed
+V=$(variant tl2gap)
+rm "$V/wal_005/$(segname 2 $SW_NO).lzo"
+verify_json "$V"
+check_status "the switch segment missing on timeline 2: exit 2" 2
+check_jq "the gap is on timeline 2, exactly the switch segment" ".backups[] | select(.name==\"$B1\") | .gaps | map([.timeline, .first_missing, .last_missing, .count]) | tostring" \
+    "[[2,\"$(segname 2 $SW_NO)\",\"$(segname 2 $SW_NO)\",1]]"
+check_jq "the timeline-1 backup recovers until the switch segment" ".backups[] | select(.name==\"$B1\") | .recoverable_until" \
+    "$(printf '%X/%X' $(( SW_NO * SEG_SIZE >> 32 )) $(( SW_NO * SEG_SIZE & 0xFFFFFFFF )))"
+check_jq "the timeline-2 backup is not affected" ".backups[] | select(.name==\"$B2\") | .gaps | length" 0
+
+# ---- a WAL-E-format archive: WAL-E's sentinel keys only, lzop CLI parts, no manifest ----
+WREPO_URL=$(new_repo walerepo)
+WREPO=${WREPO_URL#file://}
+pg_init w
+pg_conf w "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $WREPO_URL %p'"
+pg_start w || exit 1
+WAL=$WREPO/wal_005
+wait_archived w
+BW=$(fixture_backup w "$WREPO" wale) || exit 1
+for i in 1 2; do wait_archived w; done
+pg_stop w
+verify_json "$WREPO"
+check_status "WAL-E archive: exit 0" 0
+check_jq "WAL-E backup: format, restorable, no gaps" ".backups[0] | [.name, .format, .restorable, (.gaps | length)] | tostring" "[\"$BW\",\"WAL-E\",true,0]"
+check_jq "WAL-E: the segment size is said to be assumed" '.wal.segment_size_assumed' true
+check_jq "WAL-E: start LSN derived from the backup name" ".backups[0].start_lsn" \
+    "$(printf '%X/%X' $(( ($(lsn_segno 0/0) + 16#${BW:13:8} * 256 + 16#${BW:21:8}) * SEG_SIZE >> 32 )) $(( ((16#${BW:13:8} * 256 + 16#${BW:21:8}) * SEG_SIZE + 10#${BW:30:8}) & 0xFFFFFFFF )))"
