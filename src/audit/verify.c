@@ -610,7 +610,7 @@ static void run_deep(verify_state *v)
                   "deep verification could not run: %s", err_msg());
         return;
     }
-    cJSON *deep = cJSON_AddObjectToObject(v->json, "deep");
+    cJSON *deep = cJSON_AddObjectToObject(v->json, "integrity");
     cJSON_AddNumberToObject(deep, "wal_objects_checked", (double)ws.checked);
     cJSON_AddNumberToObject(deep, "wal_objects_skipped", (double)ws.skipped);
     cJSON_AddNumberToObject(deep, "wal_objects_failed", (double)ws.failed);

@@ -214,7 +214,7 @@ pg_start w || exit 1
 WAL=$WREPO/wal_005
 wait_archived w
 BW=$(fixture_backup w "$WREPO" wale) || exit 1
-for i in 1 2; do wait_archived w; done
+for i in 1 2; do pg_psql w "create table w$i()"; wait_archived w; done
 pg_stop w
 verify_json "$WREPO"
 check_status "WAL-E archive: exit 0" 0
@@ -222,3 +222,89 @@ check_jq "WAL-E backup: format, restorable, no gaps" ".backups[0] | [.name, .for
 check_jq "WAL-E: the segment size is said to be assumed" '.wal.segment_size_assumed' true
 check_jq "WAL-E: start LSN derived from the backup name" ".backups[0].start_lsn" \
     "$(printf '%X/%X' $(( ($(lsn_segno 0/0) + 16#${BW:13:8} * 256 + 16#${BW:21:8}) * SEG_SIZE >> 32 )) $(( ((16#${BW:13:8} * 256 + 16#${BW:21:8}) * SEG_SIZE + 10#${BW:30:8}) & 0xFFFFFFFF )))"
+
+# ---- --deep: every object downloaded and checked ----
+WAL=$REPO/wal_005
+verify_json "$REPO" --deep --state "$T/state"
+check_status "deep, healthy (two timelines, a .partial, two backups): exit 0" 0
+check_jq "deep: every WAL object checked" ".integrity.wal_objects_checked" "$(ls "$WAL" | wc -l)"
+check_jq "deep: every backup part checked" "[.integrity.backup_objects_checked, .integrity.backup_objects_failed] | tostring" "[4,0]"
+check_jq "deep: wal.integrity and backup.integrity OK" '[.checks[] | select(.id=="wal.integrity" or .id=="backup.integrity") | .status] | tostring' '["OK","OK"]'
+verify_json "$REPO" --deep --state "$T/state"
+check_jq "deep again: nothing new, nothing downloaded" "[.integrity.wal_objects_checked, .integrity.backup_objects_checked, .integrity.wal_objects_skipped, .integrity.backup_objects_skipped] | tostring" \
+    "[0,0,$(ls "$WAL" | wc -l),4]"
+verify_json "$REPO" --deep --full --state "$T/state"
+check_jq "deep --full: everything checked again" "[.integrity.wal_objects_checked, .integrity.backup_objects_skipped] | tostring" "[$(ls "$WAL" | wc -l),0]"
+
+# a bit flipped inside a WAL object (in the compressed data, past the lzop header)
+V=$(variant walflip)
+FLIP=$(segname 1 $((STOP_NO + 1)))
+flip_byte() { # flip_byte FILE OFFSET
+    local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $(( b ^ 16 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+flip_byte "$V/wal_005/$FLIP.lzo" 5000
+verify_json "$V"
+check_status "a flipped bit is invisible without --deep (the listing is fine): exit 0" 0
+verify_json "$V" --deep --no-state
+check_status "deep: a flipped bit in a WAL object: exit 2" 2
+check_jq "deep: wal.integrity names the damaged object" "[.checks[] | select(.id==\"wal.integrity\") | .status, (.evidence[0] | endswith(\"wal_005/$FLIP.lzo\"))] | tostring" '["CRITICAL",true]'
+check_jq "deep: one WAL object failed" ".integrity.wal_objects_failed" 1
+
+# a truncated WAL object
+V=$(variant waltrunc)
+TRUNC=$(segname 1 $((STOP_NO + 2)))
+truncate -s 3000 "$V/wal_005/$TRUNC.lzo"
+verify_json "$V" --deep --no-state
+check_status "deep: a truncated WAL object: exit 2" 2
+check_jq "deep: the truncated object is named" "[.checks[] | select(.id==\"wal.integrity\") | .findings[] | select(.evidence[0] | endswith(\"$TRUNC.lzo\"))] | length" 1
+
+# a segment holding another segment's WAL (renamed): the page addresses say so
+V=$(variant walswap)
+cp "$V/wal_005/$(segname 1 $((STOP_NO + 3))).lzo" "$V/wal_005/$(segname 1 $((STOP_NO + 2))).lzo"
+verify_json "$V" --deep --no-state
+check_status "deep: a segment with another segment's content: exit 2" 2
+check_jq "deep: the page address mismatch is reported" '[.checks[] | select(.id=="wal.integrity") | .details[] | select(test("says it is at"))] | length' 1
+
+# a bit flipped inside a backup part
+V=$(variant partflip)
+flip_byte "$V/basebackups_005/$B1/tar_partitions/part_00000001.tar.lzo" 20000
+verify_json "$V" --deep --no-state
+check_status "deep: a flipped bit in a backup part: exit 2" 2
+check_jq "deep: backup.integrity names the part" "[.checks[] | select(.id==\"backup.integrity\") | .status, (.evidence | map(select(endswith(\"$B1/tar_partitions/part_00000001.tar.lzo\"))) | length > 0)] | tostring" '["CRITICAL",true]'
+
+# a backup part missing
+V=$(variant partmissing)
+rm "$V/basebackups_005/$B2/tar_partitions/part_00000000.tar.lzo"
+verify_json "$V" --deep --no-state
+check_status "deep: a backup part missing: exit 2" 2
+check_jq "deep: the missing part is reported" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(test(\"$B2: part part_00000000.tar.lzo is missing\"))] | length" 1
+
+# a file changed inside a part, the part re-compressed and the sentinel updated to match: only
+# the manifest's per-file SHA-256 can tell
+V=$(variant filechanged)
+P=$V/basebackups_005/$B1/tar_partitions/part_00000001.tar.lzo
+mkdir -p "$T/x"; rm -rf "$T/x"/*
+lzop -dc "$P" | tar -C "$T/x" -xf -
+VICTIM=$(cd "$T/x" && find base -type f -size +8k | sort | head -1)
+printf 'X' | dd of="$T/x/$VICTIM" bs=1 seek=100 conv=notrunc status=none
+(cd "$T/x" && tar -cf - ./base) | lzop -c > "$P"
+SZ=$(stat -c %s "$P"); SHA=$(sha256sum < "$P"); SHA=${SHA%% *}
+jq --argjson sz "$SZ" --arg sha "$SHA" '.parts[1].size = $sz | .parts[1].sha256 = $sha' \
+    "$V/basebackups_005/${B1}_backup_stop_sentinel.json" > "$T/s.json"
+cp "$T/s.json" "$V/basebackups_005/${B1}_backup_stop_sentinel.json"
+verify_json "$V" --deep --no-state
+check_status "deep: a file that does not match the manifest: exit 2" 2
+check_jq "deep: the file is named" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(. == \"$B1: \\\"$VICTIM\\\" does not match its SHA-256 in the manifest\")] | length" 1
+
+# a truncated backup part
+V=$(variant parttrunc)
+truncate -s 10000 "$V/basebackups_005/$B2/tar_partitions/part_00000001.tar.lzo"
+verify_json "$V" --deep --no-state
+check_status "deep: a truncated part: exit 2" 2
+check_jq "deep: the size mismatch with the sentinel is reported" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(test(\"10000 bytes stored, the sentinel says\"))] | length" 1
+
+# deep on the WAL-E archive: lzop and tar checks without hashes
+verify_json "$WREPO" --deep --no-state
+check_status "deep, WAL-E archive: exit 0" 0
+check_jq "deep, WAL-E: its parts were read" "[.integrity.backup_objects_checked, .integrity.backup_objects_failed] | tostring" "[2,0]"
