@@ -24,12 +24,19 @@ SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC   ?= clang
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -DPGATTEST_SANITIZED
+FUZZ_SAN  := address,undefined
+
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o)
 TEST_OBJS := $(SRCS:%.c=build/test/%.o)
 TEST_LIB_OBJS := $(LIB_SRCS:%.c=build/test/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/test/unit/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check unit demo deps install clean pkgcheck
+.PHONY: all check test-build unit demo deps install clean pkgcheck
 all: build/pgattest
 
 pkgcheck:
@@ -61,13 +68,26 @@ build/test/unit/%: tests/unit/%.c tests/unit/test.h $(TEST_LIB_OBJS)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIB_OBJS) $(LDLIBS)
 
+# Fuzz targets (libFuzzer, clang): tests/run.sh runs each for a bounded time.
+build/fuzz/%.o: %.c | pkgcheck
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzzing)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+
 deps:
 	@scripts/install-deps.sh
 
 # The test build: sanitizers on, release binary too (benchmarks and the demo use it).
 check: deps
-	@$(MAKE) --no-print-directory build/test/pgattest $(UNIT_BINS) build/pgattest
+	@$(MAKE) --no-print-directory test-build
 	@tests/run.sh
+
+test-build: build/test/pgattest $(UNIT_BINS) $(FUZZ_BINS) build/pgattest
 
 unit: build/test/pgattest $(UNIT_BINS)
 	@tests/run.sh --unit-only
@@ -83,4 +103,4 @@ install: build/pgattest
 clean:
 	rm -rf build
 
--include $(REL_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

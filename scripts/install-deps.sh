@@ -7,8 +7,9 @@ set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
 libcurl4-openssl-dev libssl-dev liblzo2-dev libpq-dev libcjson-dev libxml2-dev libarchive-dev
-postgresql-15 lzop util-linux procps coreutils tar jq"
-[ "${1:-}" = "--bench" ] && PACKAGES="$PACKAGES pgbackrest time"
+postgresql-15 lzop util-linux procps coreutils tar jq
+clang libclang-rt-14-dev"
+[ "${1:-}" = "--bench" ] && PACKAGES="$PACKAGES pgbackrest time bc"
 
 missing=""
 for p in $PACKAGES; do

@@ -43,6 +43,27 @@ if [ ${#patterns[@]} -eq 0 ]; then
     done
 fi
 
+# ---- fuzzing: each libFuzzer target for a bounded time, from its seed corpus ----
+if [ ${#patterns[@]} -eq 0 ]; then
+    for f in build/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        name=$(basename "$f"); target=${name#fuzz_}
+        work=$(mktemp -d /tmp/pgattest-fuzz.XXXXXX)
+        cp tests/fuzz/corpus/"$target"/* "$work"/ 2>/dev/null
+        if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -timeout=10 \
+                -print_final_stats=1 \
+                -artifact_prefix="$work/" "$work" > "$work/log" 2>&1; then
+            echo "ok   fuzz $target: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | awk '{print $2}') runs, no crash (${FUZZ_SECONDS:-10} s)"
+            passed=$((passed + 1))
+            rm -rf "$work"
+        else
+            echo "FAIL fuzz $target: crash or leak; input and log kept in $work"
+            tail -30 "$work/log"
+            failed=$((failed + 1)); failures+=("fuzz_$target")
+        fi
+    done
+fi
+
 # ---- integration tests ----
 if [ $unit_only -eq 0 ]; then
     RUN_ROOT=$(mktemp -d /tmp/pgattest-check.XXXXXX)

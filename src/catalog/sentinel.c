@@ -1,6 +1,7 @@
 #include "catalog/sentinel.h"
 
 #include <cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +27,41 @@ void sentinel_free(sentinel *s)
     memset(s, 0, sizeof *s);
 }
 
-static int parse_u64_string(const cJSON *v, uint64_t *out)
+/* A JSON number that is a whole number in [0, max] (and exact in a double). */
+static int json_uint(const cJSON *v, uint64_t max, uint64_t *out)
 {
-    if (cJSON_IsNumber(v)) {
-        if (v->valuedouble < 0)
-            return PA_ERR;
-        *out = (uint64_t)v->valuedouble;
-        return PA_OK;
-    }
-    if (!cJSON_IsString(v) || !*v->valuestring)
+    if (!cJSON_IsNumber(v))
+        return PA_ERR;
+    double d = v->valuedouble;
+    if (!(d >= 0) || d > 9007199254740992.0 || d != (double)(uint64_t)d || (uint64_t)d > max)
+        return PA_ERR;
+    *out = (uint64_t)d;
+    return PA_OK;
+}
+
+static int parse_decimal(const cJSON *v, uint64_t *out)
+{
+    if (!cJSON_IsString(v) || *v->valuestring < '0' || *v->valuestring > '9')
         return PA_ERR;
     char *end;
+    errno = 0;
     *out = strtoull(v->valuestring, &end, 10);
-    return *end ? PA_ERR : PA_OK;
+    return *end || errno ? PA_ERR : PA_OK;
+}
+
+/* A size: a JSON number or a decimal string, at most 2^53 (sizes are written back as JSON
+ * numbers, which must stay exact in a double: 9 PB is plenty). */
+static int parse_u64_string(const cJSON *v, uint64_t *out)
+{
+    if (cJSON_IsNumber(v))
+        return json_uint(v, UINT64_C(1) << 53, out);
+    return parse_decimal(v, out) == PA_OK && *out <= (UINT64_C(1) << 53) ? PA_OK : PA_ERR;
+}
+
+/* The system identifier: 64 bits, so a decimal string (a JSON number cannot hold it). */
+static int parse_system_identifier(const cJSON *v, uint64_t *out)
+{
+    return cJSON_IsNumber(v) ? json_uint(v, UINT64_C(1) << 53, out) : parse_decimal(v, out);
 }
 
 static int parse_part(const cJSON *p, backup_part *out, const char *where, const char *what)
@@ -100,29 +123,30 @@ static int parse_extended(const cJSON *root, sentinel *s, const char *where)
         BAD("start_lsn");
     if (!cJSON_IsString(FIELD("stop_lsn")) || !lsn_parse(v->valuestring, &s->stop_lsn))
         BAD("stop_lsn");
-    if (!cJSON_IsNumber(FIELD("timeline")) || v->valuedouble < 1)
+    uint64_t n;
+    if (json_uint(FIELD("timeline"), UINT32_MAX, &n) != PA_OK || n == 0)
         BAD("timeline");
-    s->timeline = (uint32_t)v->valuedouble;
+    s->timeline = (uint32_t)n;
     if (!cJSON_IsString(FIELD("start_time")) || strlen(v->valuestring) >= sizeof s->start_time)
         BAD("start_time");
     strcpy(s->start_time, v->valuestring);
     if (!cJSON_IsString(FIELD("stop_time")) || strlen(v->valuestring) >= sizeof s->stop_time)
         BAD("stop_time");
     strcpy(s->stop_time, v->valuestring);
-    if (parse_u64_string(FIELD("system_identifier"), &s->system_identifier) != PA_OK)
+    if (parse_system_identifier(FIELD("system_identifier"), &s->system_identifier) != PA_OK)
         BAD("system_identifier");
-    if (!cJSON_IsNumber(FIELD("server_version")))
+    if (json_uint(FIELD("server_version"), UINT32_MAX, &n) != PA_OK)
         BAD("server_version");
-    s->server_version = (uint32_t)v->valuedouble;
-    if (!cJSON_IsNumber(FIELD("wal_segment_size")) || !wal_seg_size_valid((uint64_t)v->valuedouble))
+    s->server_version = (uint32_t)n;
+    if (json_uint(FIELD("wal_segment_size"), UINT32_MAX, &n) != PA_OK || !wal_seg_size_valid(n))
         BAD("wal_segment_size");
-    s->wal_segment_size = (uint32_t)v->valuedouble;
+    s->wal_segment_size = (uint32_t)n;
     if (parse_u64_string(FIELD("compressed_size_bytes"), &s->compressed_size) != PA_OK)
         BAD("compressed_size_bytes");
     if (!cJSON_IsArray(FIELD("parts")))
         BAD("parts");
-    int n = cJSON_GetArraySize(v);
-    if (n > 0 && !(s->parts = calloc((size_t)n, sizeof *s->parts)))
+    int nparts = cJSON_GetArraySize(v);
+    if (nparts > 0 && !(s->parts = calloc((size_t)nparts, sizeof *s->parts)))
         return err_set("out of memory");
     const cJSON *p;
     cJSON_ArrayForEach(p, v)

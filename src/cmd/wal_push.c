@@ -87,16 +87,17 @@ static int compare_with_archived(storage *st, const char *key, int fd, const cha
 
 static int push(storage *st, const char *key, int fd, const char *path, int64_t mtime)
 {
-    sink *writer = NULL, *lz = NULL, *hash = NULL;
+    sink *writer = NULL, *lz = NULL;
     int rc = storage_open_write(st, key, STORAGE_NO_OVERWRITE | STORAGE_VERIFY, &writer);
-    if (rc == PA_OK && (!(lz = lzop_compress_new(writer, 0, mtime)) ||
-                        !(hash = sha256_filter_new(lz))))
+    /* archive_command runs one segment at a time: use the idle cores for compression. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
+    if (rc == PA_OK && !(lz = lzop_compress_new(writer, 0, mtime, threads)))
         rc = PA_ERR;
     if (rc == PA_OK)
-        rc = sink_copy_fd(hash, fd, path);
+        rc = sink_copy_fd(lz, fd, path);
     if (rc == PA_OK)
-        rc = sink_finish(hash);
-    sink_free(hash);
+        rc = sink_finish(lz);
     sink_free(lz);
     sink_free(writer);
     if (rc == PA_EXISTS) /* someone archived it meanwhile */

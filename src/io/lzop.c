@@ -71,15 +71,39 @@ static uint16_t get_be16(const uint8_t *p)
 
 /* ======================= compression ======================= */
 
+/*
+ * Blocks are independent, so with threads > 1 they are compressed by a small worker pool
+ * while the caller's thread keeps filling the next block; finished blocks are written to
+ * `next` in order, always from the caller's thread (downstream sinks are not thread-safe).
+ * Memory: 2 x threads slots of (block + compressed block).
+ */
+
+typedef enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_BUSY, SLOT_DONE } slot_state;
+
+typedef struct block_slot {
+    slot_state state;
+    uint8_t *in;
+    size_t in_len;
+    uint8_t *out;      /* block header + data, ready to write */
+    size_t out_len;
+    int error;         /* LZO error code when compression failed */
+} block_slot;
+
 typedef struct lzop_compressor {
     sink base;
     uint32_t block_size;
     int64_t mtime;
     int header_written;
-    uint8_t *in;       /* block_size bytes being collected */
-    size_t in_len;
-    uint8_t *out;      /* block header + compressed block */
-    void *wrkmem;
+    int nthreads;          /* 0: compress in the caller's thread */
+    block_slot *slots;
+    size_t nslots;
+    size_t fill;           /* slot being filled by the caller */
+    size_t emit;           /* next slot to write out, in order */
+    void *wrkmem;          /* for the synchronous path */
+    pthread_t *threads;
+    pthread_mutex_t lock;
+    pthread_cond_t work_ready, work_done;
+    int stopping;
 } lzop_compressor;
 
 static size_t compress_bound(size_t n)
@@ -100,50 +124,138 @@ static int write_header(lzop_compressor *c)
     h[n++] = M_LZO1X_1;
     h[n++] = 3; /* level: lzop's default (-3) uses LZO1X-1 */
     put_be32(h + n, F_OS_UNIX | F_ADLER32_D | F_ADLER32_C), n += 4;
-    put_be32(h + n, 0100644), n += 4;                                /* mode */
+    put_be32(h + n, 0100644), n += 4; /* mode */
     put_be32(h + n, (uint32_t)((uint64_t)c->mtime & 0xffffffffu)), n += 4;
     put_be32(h + n, (uint32_t)((uint64_t)c->mtime >> 32)), n += 4;
-    h[n++] = 0;                                                      /* no file name */
+    h[n++] = 0; /* no file name */
     uint32_t check = lzo_adler32(1, h + checked_from, n - checked_from);
     put_be32(h + n, check), n += 4;
     c->header_written = 1;
     return sink_write(c->base.next, h, n);
 }
 
-static int compress_block(lzop_compressor *c)
+/* Encode slot->in into slot->out: block header, checksums, then compressed data — or the
+ * data as is when it does not compress (lzop stores such blocks uncompressed). */
+static void encode_block(block_slot *slot, void *wrkmem)
 {
-    if (!c->header_written && write_header(c) != PA_OK)
-        return PA_ERR;
-    if (c->in_len == 0)
-        return PA_OK;
-    uint8_t *hdr = c->out;
-    uint8_t *payload = c->out + 16;
+    enum { MAX_HEADER = 16 };
+    uint8_t *payload = slot->out + MAX_HEADER;
     lzo_uint clen = 0;
-    int r = lzo1x_1_compress(c->in, c->in_len, payload, &clen, c->wrkmem);
-    if (r != LZO_E_OK)
-        return err_set("LZO1X-1 compression failed (%d)", r);
-    uint32_t dlen = (uint32_t)c->in_len;
+    slot->error = lzo1x_1_compress(slot->in, slot->in_len, payload, &clen, wrkmem);
+    if (slot->error != LZO_E_OK)
+        return;
+    uint32_t dlen = (uint32_t)slot->in_len;
+    uint32_t adler_d = lzo_adler32(1, slot->in, slot->in_len);
+    uint8_t hdr[MAX_HEADER];
     size_t h = 0;
     put_be32(hdr + h, dlen), h += 4;
-    uint32_t adler_d = lzo_adler32(1, c->in, c->in_len);
-    int rc;
     if (clen < dlen) {
         put_be32(hdr + h, (uint32_t)clen), h += 4;
         put_be32(hdr + h, adler_d), h += 4;
         put_be32(hdr + h, lzo_adler32(1, payload, clen)), h += 4;
-        /* header sits right before the payload: one write */
-        memmove(payload - h, hdr, h);
-        rc = sink_write(c->base.next, payload - h, h + clen);
     } else {
-        /* incompressible: lzop stores the block as is (no compressed-data checksum) */
         put_be32(hdr + h, dlen), h += 4;
         put_be32(hdr + h, adler_d), h += 4;
-        rc = sink_write(c->base.next, hdr, h);
-        if (rc == PA_OK)
-            rc = sink_write(c->base.next, c->in, c->in_len);
+        memcpy(payload, slot->in, dlen);
+        clen = dlen;
     }
-    c->in_len = 0;
+    /* the header goes right before the payload so the block is one contiguous write */
+    memcpy(payload - h, hdr, h);
+    memmove(slot->out, payload - h, h + clen);
+    slot->out_len = h + clen;
+}
+
+static void *compress_worker(void *arg)
+{
+    lzop_compressor *c = arg;
+    void *wrkmem = malloc(LZO1X_1_MEM_COMPRESS);
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        block_slot *slot = NULL;
+        for (size_t i = 0; i < c->nslots; i++) {
+            size_t k = (c->emit + i) % c->nslots; /* oldest first */
+            if (c->slots[k].state == SLOT_FILLED) {
+                slot = &c->slots[k];
+                break;
+            }
+        }
+        if (!slot) {
+            if (c->stopping)
+                break;
+            pthread_cond_wait(&c->work_ready, &c->lock);
+            continue;
+        }
+        slot->state = SLOT_BUSY;
+        pthread_mutex_unlock(&c->lock);
+        if (wrkmem)
+            encode_block(slot, wrkmem);
+        else
+            slot->error = LZO_E_OUT_OF_MEMORY;
+        pthread_mutex_lock(&c->lock);
+        slot->state = SLOT_DONE;
+        pthread_cond_broadcast(&c->work_done);
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(wrkmem);
+    return NULL;
+}
+
+/* Write out the oldest slot once it is compressed (waiting for it if `wait`). */
+static int emit_oldest(lzop_compressor *c, int wait, int *emitted)
+{
+    block_slot *slot = &c->slots[c->emit];
+    *emitted = 0;
+    if (c->nthreads) {
+        pthread_mutex_lock(&c->lock);
+        while (wait && (slot->state == SLOT_FILLED || slot->state == SLOT_BUSY))
+            pthread_cond_wait(&c->work_done, &c->lock);
+        slot_state st = slot->state;
+        pthread_mutex_unlock(&c->lock);
+        if (st != SLOT_DONE)
+            return PA_OK;
+    } else if (slot->state != SLOT_DONE) {
+        return PA_OK;
+    }
+    if (slot->error != LZO_E_OK)
+        return err_set("LZO1X-1 compression failed (%d)", slot->error);
+    if (!c->header_written && write_header(c) != PA_OK)
+        return PA_ERR;
+    int rc = sink_write(c->base.next, slot->out, slot->out_len);
+    if (c->nthreads)
+        pthread_mutex_lock(&c->lock);
+    slot->state = SLOT_FREE;
+    slot->in_len = 0;
+    c->emit = (c->emit + 1) % c->nslots;
+    if (c->nthreads)
+        pthread_mutex_unlock(&c->lock);
+    *emitted = 1;
     return rc;
+}
+
+/* The slot being filled is complete: hand it over and make the next one writable. */
+static int submit_block(lzop_compressor *c)
+{
+    block_slot *slot = &c->slots[c->fill];
+    if (c->nthreads) {
+        pthread_mutex_lock(&c->lock);
+        slot->state = SLOT_FILLED;
+        pthread_cond_signal(&c->work_ready);
+        pthread_mutex_unlock(&c->lock);
+    } else {
+        encode_block(slot, c->wrkmem);
+        slot->state = SLOT_DONE;
+    }
+    c->fill = (c->fill + 1) % c->nslots;
+    int emitted;
+    /* Write out whatever is already done, and make sure the next slot is free. */
+    do {
+        if (emit_oldest(c, 0, &emitted) != PA_OK)
+            return PA_ERR;
+    } while (emitted && c->emit != c->fill);
+    while (c->slots[c->fill].state != SLOT_FREE)
+        if (emit_oldest(c, 1, &emitted) != PA_OK)
+            return PA_ERR;
+    return PA_OK;
 }
 
 static int lzop_compress_write(sink *s, const void *data, size_t len)
@@ -151,13 +263,14 @@ static int lzop_compress_write(sink *s, const void *data, size_t len)
     lzop_compressor *c = (lzop_compressor *)s;
     const uint8_t *p = data;
     while (len > 0) {
-        size_t room = c->block_size - c->in_len;
+        block_slot *slot = &c->slots[c->fill];
+        size_t room = c->block_size - slot->in_len;
         size_t take = len < room ? len : room;
-        memcpy(c->in + c->in_len, p, take);
-        c->in_len += take;
+        memcpy(slot->in + slot->in_len, p, take);
+        slot->in_len += take;
         p += take;
         len -= take;
-        if (c->in_len == c->block_size && compress_block(c) != PA_OK)
+        if (slot->in_len == c->block_size && submit_block(c) != PA_OK)
             return PA_ERR;
     }
     return PA_OK;
@@ -166,7 +279,13 @@ static int lzop_compress_write(sink *s, const void *data, size_t len)
 static int lzop_compress_finish(sink *s)
 {
     lzop_compressor *c = (lzop_compressor *)s;
-    if (compress_block(c) != PA_OK)
+    if (c->slots[c->fill].in_len > 0 && submit_block(c) != PA_OK)
+        return PA_ERR;
+    int emitted;
+    while (c->emit != c->fill)
+        if (emit_oldest(c, 1, &emitted) != PA_OK)
+            return PA_ERR;
+    if (!c->header_written && write_header(c) != PA_OK)
         return PA_ERR;
     static const uint8_t end_marker[4] = {0, 0, 0, 0};
     if (sink_write(c->base.next, end_marker, sizeof end_marker) != PA_OK)
@@ -177,8 +296,25 @@ static int lzop_compress_finish(sink *s)
 static void lzop_compress_destroy(sink *s)
 {
     lzop_compressor *c = (lzop_compressor *)s;
-    free(c->in);
-    free(c->out);
+    if (c->threads) {
+        pthread_mutex_lock(&c->lock);
+        c->stopping = 1;
+        pthread_cond_broadcast(&c->work_ready);
+        pthread_mutex_unlock(&c->lock);
+        for (int i = 0; i < c->nthreads; i++)
+            pthread_join(c->threads[i], NULL);
+        free(c->threads);
+    }
+    if (c->nthreads || c->threads) {
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->work_ready);
+        pthread_cond_destroy(&c->work_done);
+    }
+    for (size_t i = 0; c->slots && i < c->nslots; i++) {
+        free(c->slots[i].in);
+        free(c->slots[i].out);
+    }
+    free(c->slots);
     free(c->wrkmem);
     free(c);
 }
@@ -186,7 +322,7 @@ static void lzop_compress_destroy(sink *s)
 static const sink_ops lzop_compress_ops = {"lzop-compress", lzop_compress_write,
                                            lzop_compress_finish, lzop_compress_destroy};
 
-sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime)
+sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime, int threads)
 {
     if (lzop_library_init() != PA_OK)
         return NULL;
@@ -197,6 +333,10 @@ sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime)
                 LZOP_MAX_BLOCK_SIZE);
         return NULL;
     }
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
     lzop_compressor *c = calloc(1, sizeof *c);
     if (!c)
         goto oom;
@@ -204,15 +344,42 @@ sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime)
     c->base.next = next;
     c->block_size = block_size;
     c->mtime = mtime;
-    c->in = malloc(block_size);
-    c->out = malloc(16 + compress_bound(block_size));
-    c->wrkmem = malloc(LZO1X_1_MEM_COMPRESS);
-    if (!c->in || !c->out || !c->wrkmem)
+    c->nslots = threads > 1 ? 2 * (size_t)threads : 1;
+    if (!(c->slots = calloc(c->nslots, sizeof *c->slots)))
         goto oom;
+    for (size_t i = 0; i < c->nslots; i++) {
+        c->slots[i].in = malloc(block_size);
+        c->slots[i].out = malloc(16 + compress_bound(block_size));
+        if (!c->slots[i].in || !c->slots[i].out)
+            goto oom;
+    }
+    if (threads == 1) {
+        if (!(c->wrkmem = malloc(LZO1X_1_MEM_COMPRESS)))
+            goto oom;
+        return &c->base;
+    }
+    c->nthreads = threads;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->work_ready, NULL);
+    pthread_cond_init(&c->work_done, NULL);
+    if (!(c->threads = calloc((size_t)threads, sizeof *c->threads)))
+        goto oom;
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&c->threads[i], NULL, compress_worker, c) != 0) {
+            c->nthreads = i; /* join only those started */
+            lzop_compress_destroy(&c->base);
+            err_set("cannot start compression threads");
+            return NULL;
+        }
+    }
     return &c->base;
 oom:
-    if (c)
+    if (c) {
+        c->nthreads = 0;
+        free(c->threads);
+        c->threads = NULL;
         lzop_compress_destroy(&c->base);
+    }
     err_set("out of memory");
     return NULL;
 }

@@ -21,8 +21,10 @@
 #define LZOP_DEFAULT_BLOCK_SIZE (256u * 1024u)
 #define LZOP_MAX_BLOCK_SIZE (64u * 1024u * 1024u)
 
-/* block_size 0 = default. mtime goes into the header (what `lzop -d` restores). */
-sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime);
+/* block_size 0 = default. mtime goes into the header (what `lzop -d` restores).
+ * threads > 1 compresses blocks on that many worker threads (output is identical);
+ * `next` is still only ever called from the caller's thread. */
+sink *lzop_compress_new(sink *next, uint32_t block_size, int64_t mtime, int threads);
 sink *lzop_decompress_new(sink *next);
 /* Uncompressed bytes produced / consumed so far. */
 uint64_t lzop_decompress_output_bytes(sink *s);

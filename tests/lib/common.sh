@@ -70,10 +70,10 @@ check_err_contains() {
     else fail "$desc" "expected one stderr line containing: $text" "got: ${LAST_ERR:0:2000}"; fi
 }
 
-# check_no_file DESCRIPTION DIR PATTERN: nothing matching PATTERN (find -name) under DIR.
+# check_no_file DESCRIPTION DIR PATTERN: no file matching PATTERN (find -name) under DIR.
 check_no_file() {
     local found
-    found=$(find "$2" -name "$3" 2>/dev/null | head -5)
+    found=$(find "$2" -type f -name "$3" 2>/dev/null | head -5)
     if [ -z "$found" ]; then pass "$1"; else fail "$1" "unexpected files: $found"; fi
 }
 

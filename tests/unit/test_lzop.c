@@ -5,10 +5,12 @@
 #include "test.h"
 
 /* Compress data (pushed in chunks of `chunk` bytes) into a malloc'd buffer. */
+static int compress_threads = 1;
+
 static char *compress(const void *data, size_t len, uint32_t block, size_t chunk, size_t *out_len)
 {
     sink *mem = memory_sink_new(1u << 30);
-    sink *lz = lzop_compress_new(mem, block, 1700000000);
+    sink *lz = lzop_compress_new(mem, block, 1700000000, compress_threads);
     const char *p = data;
     for (size_t off = 0; off < len; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
@@ -80,6 +82,30 @@ static void test_round_trips(void)
     round_trip(1024 * 1024, 0, 1 << 16, 1 << 16, 1); /* incompressible: stored blocks */
     round_trip(1024 * 1024, 4096, 1 << 16, 1 << 16, 0);
     round_trip(5 * 1024 * 1024, 4 * 1024 * 1024, 1 << 20, 1 << 20, 1);
+}
+
+/* The worker pool produces byte-identical output, whatever the chunking. */
+static void test_threads_identical_output(void)
+{
+    size_t len = 5 * 1024 * 1024 + 12345;
+    char *data = malloc(len);
+    test_random_bytes(data, len / 3, 99);
+    for (size_t i = len / 3; i < len; i++)
+        data[i] = (char)("abcdefgh"[i % 8] + (i / 100000) % 5);
+    size_t len1, len3;
+    compress_threads = 1;
+    char *one = compress(data, len, 64 * 1024, 100000, &len1);
+    compress_threads = 3;
+    char *three = compress(data, len, 64 * 1024, 7777, &len3);
+    CHECK_EQ_INT(len1, len3);
+    CHECK(len1 == len3 && memcmp(one, three, len1) == 0);
+    round_trip(len, 4096, 1 << 20, 65536, 0); /* many small blocks through the pool */
+    round_trip(0, 0, 1, 1, 0);
+    round_trip(100, 0, 1, 1, 1);
+    compress_threads = 1;
+    free(one);
+    free(three);
+    free(data);
 }
 
 static void test_header_layout(void)
@@ -183,5 +209,5 @@ static void test_oversized_block_rejected(void)
     free(c);
 }
 
-TEST_MAIN(TEST(test_round_trips), TEST(test_header_layout), TEST(test_bit_flips_detected),
+TEST_MAIN(TEST(test_round_trips), TEST(test_threads_identical_output), TEST(test_header_layout), TEST(test_bit_flips_detected),
           TEST(test_truncation_detected), TEST(test_bad_input), TEST(test_oversized_block_rejected))
