@@ -73,17 +73,25 @@ static size_t build_path(const timeline_history *target, uint32_t backup_tli, ui
 typedef struct collect_ctx {
     gap_list *gaps;
     uint32_t timeline;
+    size_t max;
+    bool truncated;
 } collect_ctx;
+
+#define COLLECT_FULL 1
 
 static int collect_missing(void *arg, uint64_t first, uint64_t last)
 {
     collect_ctx *c = arg;
+    if (c->max && c->gaps->n >= c->max) {
+        c->truncated = true;
+        return COLLECT_FULL;
+    }
     return gap_push(c->gaps, (wal_gap){.timeline = c->timeline, .first = first, .last = last});
 }
 
 static int analyze_target(const wal_index *ix, const path_step *steps, size_t n_steps,
                           const continuity_input *b, const continuity_options *o,
-                          timeline_reach *reach, gap_list *all)
+                          timeline_reach *reach, gap_list *all, bool *truncated)
 {
     uint64_t stop_seg = b->stop_lsn / o->seg_size;
     uint64_t end = stop_seg;
@@ -101,9 +109,14 @@ static int analyze_target(const wal_index *ix, const path_step *steps, size_t n_
     int rc = PA_OK;
     for (size_t i = 0; rc == PA_OK && i < n_steps; i++) {
         uint64_t hi = steps[i].hi < end ? steps[i].hi : end;
-        collect_ctx c = {&mine, steps[i].timeline};
+        collect_ctx c = {&mine, steps[i].timeline, o->max_gaps, false};
         rc = wal_timeline_missing(wal_index_timeline(ix, steps[i].timeline), steps[i].lo, hi,
                                   collect_missing, &c);
+        if (rc == COLLECT_FULL) {
+            *truncated = true;
+            rc = PA_OK;
+            break;
+        }
     }
     if (rc != PA_OK) {
         free(mine.items);
@@ -217,7 +230,7 @@ int continuity_analyze(const wal_index *ix, const timeline_history *histories,
             continue;
         timeline_reach *r = &out->reach[out->n_reach++];
         r->timeline = targets[t];
-        rc = analyze_target(ix, steps, n, b, o, r, &gaps);
+        rc = analyze_target(ix, steps, n, b, o, r, &gaps, &out->gaps_truncated);
     }
     free(targets);
     free(steps);

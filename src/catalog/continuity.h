@@ -18,7 +18,8 @@
  * in progress (parallel uploads finish out of order). Waivers of "wal.continuity" mark gaps
  * they cover as waived; a waived gap is still listed.
  *
- * Cost: O(timelines x log(ranges) + gaps) per backup; no per-segment walk.
+ * Cost: O(timelines x log(ranges) + gaps) per backup, gaps capped by max_gaps; no
+ * per-segment walk.
  */
 #ifndef PGATTEST_CATALOG_CONTINUITY_H
 #define PGATTEST_CATALOG_CONTINUITY_H
@@ -65,6 +66,7 @@ typedef struct backup_continuity {
     uint32_t target_timeline;   /* newest reachable timeline */
     wal_gap *gaps;              /* sorted by (timeline, first), each once */
     size_t n_gaps;
+    bool gaps_truncated;        /* more than max_gaps on some path: only the first listed */
     timeline_reach *reach;      /* one per reachable timeline, ascending */
     size_t n_reach;
 } backup_continuity;
@@ -74,6 +76,8 @@ typedef struct continuity_options {
     uint32_t in_progress_segments;
     const waiver_list *waivers; /* may be NULL */
     int64_t now;                /* seconds since the epoch (injectable clock) */
+    size_t max_gaps;            /* per path; 0 = all. Bounds the work and the report on an
+                                 * archive with a hole every other segment. */
 } continuity_options;
 
 /* histories: parsed history files (any order), those that could be read. */

@@ -320,6 +320,33 @@ static void test_waivers(void)
     CHECK_CONTAINS(err_msg(), "\"timeline\" is required");
 }
 
-TEST_MAIN(TEST(test_history_parse), TEST(test_index_ranges), TEST(test_healthy),
+/* A hole every other segment: the first max_gaps are listed, the rest flagged. */
+static void test_gap_cap(void)
+{
+    wal_index ix;
+    wal_index_init(&ix, SEG);
+    for (uint64_t s = 2; s < 2000; s += 2)
+        add_segs(&ix, 1, s, s);
+    wal_index_finish(&ix);
+    continuity_input b = {"base", 1, LSN(2, 0), LSN(2, 0x100)};
+    continuity_options o = opts(0);
+    o.max_gaps = 10;
+    backup_continuity c;
+    CHECK_EQ_INT(continuity_analyze(&ix, NULL, 0, &b, &o, &c), 0);
+    CHECK_EQ_INT(c.n_gaps, 10);
+    CHECK(c.gaps_truncated);
+    CHECK_EQ_INT(c.gaps[0].first, 3);
+    CHECK_EQ_INT(c.gaps[9].first, 21);
+    CHECK_EQ_INT(c.recoverable_until, LSN(3, 0));
+    continuity_free(&c);
+    o.max_gaps = 0;
+    CHECK_EQ_INT(continuity_analyze(&ix, NULL, 0, &b, &o, &c), 0);
+    CHECK_EQ_INT(c.n_gaps, 998);
+    CHECK(!c.gaps_truncated);
+    continuity_free(&c);
+    wal_index_free(&ix);
+}
+
+TEST_MAIN(TEST(test_history_parse), TEST(test_gap_cap), TEST(test_index_ranges), TEST(test_healthy),
           TEST(test_gaps_and_in_progress), TEST(test_not_restorable),
           TEST(test_timeline_switch), TEST(test_three_timelines), TEST(test_waivers))
