@@ -1,0 +1,85 @@
+#!/bin/bash
+# Benchmark: `pgattest verify --deep` against `pgbackrest verify` on the same cluster, in one
+# run: a pgbench database plus a table of poorly compressible random text, WAL archived to
+# both repositories by one archive_command, one full backup in each (pgBackRest: lz4,
+# process-max 2; pgattest: until backup-push lands, PostgreSQL's own pg_backup_start/stop +
+# GNU tar + lzop, as tests/lib/fixture_backup.sh makes them). Prints wall time, peak RSS and
+# the ratio, then the incremental re-run (only new objects) against pgBackRest's re-run.
+#
+#   bench/verify_deep.sh [SCALE] [RANDOM_MB]      defaults: 20, 64
+#
+# Needs root (runs PostgreSQL as the postgres OS user) and `scripts/install-deps.sh --bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE=${1:-20}
+RANDOM_MB=${2:-64}
+PGBIN=/usr/lib/postgresql/15/bin
+scripts/install-deps.sh --bench
+make -s build/pgattest
+
+B=$(mktemp -d /tmp/pgattest-bench.XXXXXX)
+chmod 755 "$B"; chown postgres "$B"
+T=$B PGUSER_OS=postgres
+as_pg() { runuser -u postgres -- "$@"; }
+pg_datadir() { echo "$B/$1/data"; }
+pg_sockdir() { echo "$B/$1"; }
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/c/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$B"; }
+trap cleanup EXIT
+install -m 755 build/pgattest "$B/pgattest"
+. tests/lib/fixture_backup.sh
+
+mkdir -p "$B/c" "$B/repo"; chown postgres "$B/c" "$B/repo"
+cat > "$B/pgbackrest.conf" <<CONF
+[global]
+repo1-path=$B/pgbr-repo
+compress-type=lz4
+process-max=2
+log-level-console=warn
+log-level-file=off
+lock-path=$B/pgbr-lock
+start-fast=y
+[bench]
+pg1-path=$B/c/data
+pg1-socket-path=$B/c
+pg1-user=postgres
+CONF
+chown postgres "$B/pgbackrest.conf"
+PGBR="pgbackrest --config=$B/pgbackrest.conf --stanza=bench"
+as_pg "$PGBIN/initdb" -D "$B/c/data" -U postgres -A trust --no-sync >/dev/null
+cat >> "$B/c/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$B/c'
+max_wal_size = 4GB
+fsync = off
+archive_mode = on
+archive_command = '$B/pgattest wal-push --prefix file://$B/repo %p && $PGBR archive-push %p'
+CONF
+as_pg "$PGBIN/pg_ctl" -D "$B/c/data" -l "$B/server.log" -w start >/dev/null
+psql() { as_pg "$PGBIN/psql" -h "$B/c" -U postgres -X -q -At "$@" postgres; }
+echo "== dataset: pgbench scale $SCALE + $RANDOM_MB MB of random text"
+as_pg "$PGBIN/pgbench" -h "$B/c" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
+psql -c "create table noise as select md5(random()::text) || md5(random()::text) as t
+         from generate_series(1, $RANDOM_MB * 1024 * 1024 / 100)"
+as_pg $PGBR stanza-create >/dev/null
+echo "== backups"
+as_pg $PGBR backup --type=full >/dev/null
+fixture_backup c "$B/repo" > /dev/null
+as_pg "$PGBIN/pgbench" -h "$B/c" -U postgres -c 2 -T 10 postgres >/dev/null 2>&1
+psql -c "select pg_switch_wal()" >/dev/null; sleep 3
+echo "   database $(psql -c "select pg_size_pretty(pg_database_size('postgres'))")," \
+     "pgattest repository $(du -sh "$B/repo" | cut -f1), pgBackRest repository $(du -sh "$B/pgbr-repo" | cut -f1)"
+
+as_pg sync
+read -r ours_s ours_k < <( { /usr/bin/time -f '%e %M' runuser -u postgres -- "$B/pgattest" verify \
+    --prefix "file://$B/repo" --deep --jobs 2 --state "$B/state" >/dev/null; } 2>&1 | tail -1)
+read -r br_s br_k < <( { /usr/bin/time -f '%e %M' runuser -u postgres -- $PGBR verify >/dev/null; } 2>&1 | tail -1)
+read -r again_s again_k < <( { /usr/bin/time -f '%e %M' runuser -u postgres -- "$B/pgattest" verify \
+    --prefix "file://$B/repo" --deep --jobs 2 --state "$B/state" >/dev/null; } 2>&1 | tail -1)
+read -r br2_s br2_k < <( { /usr/bin/time -f '%e %M' runuser -u postgres -- $PGBR verify >/dev/null; } 2>&1 | tail -1)
+printf '\n%-40s %8s %10s\n' "" "seconds" "peak RSS"
+printf '%-40s %8s %7d KiB\n' "pgattest verify --deep (first run)" "$ours_s" "$ours_k"
+printf '%-40s %8s %7d KiB\n' "pgbackrest verify" "$br_s" "$br_k"
+printf '%-40s %8s %7d KiB\n' "pgattest verify --deep (again)" "$again_s" "$again_k"
+printf '%-40s %8s %7d KiB\n' "pgbackrest verify (again)" "$br2_s" "$br2_k"
+echo "ratio first run (pgattest / pgBackRest time): $(echo "scale=2; $ours_s / $br_s" | bc)  (target <= 0.5)"
+echo "ratio re-run:                                 $(echo "scale=2; $again_s / $br2_s" | bc)"
