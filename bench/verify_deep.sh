@@ -6,7 +6,7 @@
 # GNU tar + lzop, as tests/lib/fixture_backup.sh makes them). Prints wall time, peak RSS and
 # the ratio, then the incremental re-run (only new objects) against pgBackRest's re-run.
 #
-#   bench/verify_deep.sh [SCALE] [RANDOM_MB]      defaults: 20, 64
+#   bench/verify_deep.sh [SCALE] [RANDOM_MB]      defaults: 20, 64 (KEEP_BENCH_DIR=1 keeps the files)
 #
 # Needs root (runs PostgreSQL as the postgres OS user) and `scripts/install-deps.sh --bench`.
 set -euo pipefail
@@ -23,7 +23,7 @@ T=$B PGUSER_OS=postgres
 as_pg() { runuser -u postgres -- "$@"; }
 pg_datadir() { echo "$B/$1/data"; }
 pg_sockdir() { echo "$B/$1"; }
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/c/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$B"; }
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/c/data" -m immediate stop >/dev/null 2>&1 || true; [ -n "${KEEP_BENCH_DIR:-}" ] && echo "kept $B" || rm -rf "$B"; }
 trap cleanup EXIT
 install -m 755 build/pgattest "$B/pgattest"
 . tests/lib/fixture_backup.sh

@@ -155,7 +155,7 @@ static int download_text(storage *st, const char *key, size_t max, char **text, 
 static void load_histories(verify_state *v)
 {
     check_result *c = report_check(v->r, "wal.history");
-    size_t n_with = 0, n_needed = 0;
+    size_t n_needed = 0;
     v->histories = calloc(v->ix.n_timelines ? v->ix.n_timelines : 1, sizeof *v->histories);
     if (!v->histories) {
         v->r->oom = true;
@@ -186,7 +186,6 @@ static void load_histories(verify_state *v)
             }
             continue;
         }
-        n_with++;
         char *text = NULL;
         size_t len = 0;
         char where[512];
@@ -210,7 +209,6 @@ static void load_histories(verify_state *v)
     check_set_summary(v->r, c, "%zu timeline history file(s) read; %zu timeline(s) after the "
                       "first have WAL",
                       v->n_histories, n_needed);
-    (void)n_with;
 }
 
 /* ---- continuity ---- */
