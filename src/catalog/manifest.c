@@ -17,6 +17,14 @@ void manifest_normalize_path(char *path)
         strcpy(path, "."); /* the archive's root directory: room for 2 bytes is guaranteed */
 }
 
+/* A JSON number that is a whole number in [0, max] (JSON numbers are doubles: casting one
+ * out of range is undefined behaviour). */
+static bool whole_number(const cJSON *v, double max)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
+           v->valuedouble == (double)(uint64_t)v->valuedouble;
+}
+
 static int compare_entries(const void *a, const void *b)
 {
     return strcmp(((const manifest_entry *)a)->path, ((const manifest_entry *)b)->path);
@@ -61,8 +69,9 @@ int manifest_parse(const char *json, size_t len, const char *where, manifest *ou
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(f, "type");
         const cJSON *part = cJSON_GetObjectItemCaseSensitive(f, "part");
         if (!cJSON_IsString(path) || !*path->valuestring || !cJSON_IsString(type) ||
-            !cJSON_IsNumber(part) || part->valuedouble < 0) {
-            err_set("%s: file entry %zu needs \"path\", \"type\" and \"part\"", where, i);
+            !whole_number(part, 4294967295.0)) {
+            err_set("%s: file entry %zu needs \"path\", \"type\" and a \"part\" number", where,
+                    i);
             goto out;
         }
         manifest_entry *e = &out->entries[out->n];
@@ -76,7 +85,7 @@ int manifest_parse(const char *json, size_t len, const char *where, manifest *ou
         if (strcmp(type->valuestring, "file") == 0) {
             const cJSON *size = cJSON_GetObjectItemCaseSensitive(f, "size");
             const cJSON *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
-            if (!cJSON_IsNumber(size) || size->valuedouble < 0 || !cJSON_IsString(sha) ||
+            if (!whole_number(size, 9007199254740992.0) || !cJSON_IsString(sha) ||
                 !is_hex64(sha->valuestring)) {
                 err_set("%s: file \"%s\" needs \"size\" and a lower-case hex \"sha256\"", where,
                         e->path);

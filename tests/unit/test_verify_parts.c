@@ -132,6 +132,15 @@ static void test_manifest(void)
                         "\"file\", \"size\": 1, \"part\": 0}]}";
     CHECK_EQ_INT(manifest_parse(nosha, strlen(nosha), "m.json", &m), PA_ERR);
     CHECK_CONTAINS(err_msg(), "m.json: file \"f\" needs");
+    /* found by fuzzing: numbers out of range must be refused, not cast */
+    const char *huge = "{\"pgattest_manifest\": 1, \"files\": [{\"path\": \"d\", \"type\": "
+                       "\"dir\", \"part\": 5e107}]}";
+    CHECK_EQ_INT(manifest_parse(huge, strlen(huge), "m.json", &m), PA_ERR);
+    CHECK_CONTAINS(err_msg(), "file entry 1 needs");
+    const char *frac = "{\"pgattest_manifest\": 1, \"files\": [{\"path\": \"f\", \"type\": "
+                       "\"file\", \"size\": 1.5, \"sha256\": \"00000000000000000000000000000000"
+                       "00000000000000000000000000000001\", \"part\": 0}]}";
+    CHECK_EQ_INT(manifest_parse(frac, strlen(frac), "m.json", &m), PA_ERR);
     char p1[8] = "./", p2[16] = "./base/1/";
     manifest_normalize_path(p1);
     manifest_normalize_path(p2);
