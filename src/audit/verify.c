@@ -117,6 +117,24 @@ static void choose_segment_size(verify_state *v)
                                     "continuity analysis uses %u bytes", v->seg_size);
         }
     }
+    /* One repository, one cluster: backups of another system cannot use this WAL. */
+    const backup_info *first = NULL;
+    for (size_t i = 0; i < v->backups.n; i++) {
+        const backup_info *b = &v->backups.items[i];
+        if (!b->complete || !b->meta.has_extended)
+            continue;
+        if (!first) {
+            first = b;
+        } else if (b->meta.system_identifier != first->meta.system_identifier) {
+            finding *f = check_add(v->r, report_check(v->r, "backup.completeness"), SEV_CRITICAL,
+                                   "%s is of system %" PRIu64 ", %s of system %" PRIu64
+                                   ": two clusters share this repository",
+                                   b->name, b->meta.system_identifier, first->name,
+                                   first->meta.system_identifier);
+            finding_detail(v->r, f, "their WAL is mixed in one archive: give each cluster its "
+                                    "own prefix");
+        }
+    }
     if (!v->seg_size) {
         v->seg_size = WAL_DEFAULT_SEG_SIZE;
         v->seg_size_assumed = true;

@@ -304,6 +304,21 @@ verify_json "$V" --deep --no-state
 check_status "deep: a truncated part: exit 2" 2
 check_jq "deep: the size mismatch with the sentinel is reported" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(test(\"10000 bytes stored, the sentinel says\"))] | length" 1
 
+# a segment of another cluster under the right name: the system identifier tells
+V=$(variant foreign)
+cp "$WREPO/wal_005/000000010000000000000001.lzo" "$V/wal_005/000000010000000000000001.lzo"
+verify_json "$V" --deep --no-state
+check_status "deep: WAL of another cluster: exit 2" 2
+check_jq "deep: the foreign segment is named" '[.checks[] | select(.id=="wal.integrity") | .details[] | select(test("000000010000000000000001.lzo: system identifier .* is not the backups.*another cluster"))] | length' 1
+
+# two clusters' backups in one repository
+V=$(variant twosystems)
+jq '.system_identifier = "12345"' "$V/basebackups_005/${B2}_backup_stop_sentinel.json" > "$T/s.json"
+cp "$T/s.json" "$V/basebackups_005/${B2}_backup_stop_sentinel.json"
+verify_json "$V"
+check_status "backups of two systems in one repository: exit 2" 2
+check_jq "the clash is reported" '[.checks[] | select(.id=="backup.completeness") | .details[] | select(test("two clusters share this repository"))] | length' 1
+
 # deep on the WAL-E archive: lzop and tar checks without hashes
 verify_json "$WREPO" --deep --no-state
 check_status "deep, WAL-E archive: exit 0" 0
