@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= gcc
-PKGS    := libcurl openssl lzo2 libpq libcjson libxml-2.0 libarchive
+PKGS    := libcurl openssl lzo2 libpq libcjson libxml-2.0 libarchive libisal
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
-libcurl4-openssl-dev libssl-dev liblzo2-dev libpq-dev libcjson-dev libxml2-dev libarchive-dev
+libcurl4-openssl-dev libssl-dev liblzo2-dev libpq-dev libcjson-dev libxml2-dev libarchive-dev libisal-dev
 postgresql-15 lzop util-linux procps coreutils tar jq
 clang libclang-rt-14-dev"
 [ "${1:-}" = "--bench" ] && PACKAGES="$PACKAGES pgbackrest time bc"

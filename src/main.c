@@ -11,6 +11,8 @@
 static const command *const commands[] = {
     &cmd_wal_push,
     &cmd_wal_fetch,
+    &cmd_backup_push,
+    &cmd_backup_list,
     &cmd_verify,
 };
 

@@ -143,6 +143,8 @@ static int parse_extended(const cJSON *root, sentinel *s, const char *where)
     s->wal_segment_size = (uint32_t)n;
     if (parse_u64_string(FIELD("compressed_size_bytes"), &s->compressed_size) != PA_OK)
         BAD("compressed_size_bytes");
+    if (FIELD("vanished_files") && parse_u64_string(v, &s->vanished_files) != PA_OK)
+        BAD("vanished_files"); /* optional: absent in sentinels of earlier builds */
     if (!cJSON_IsArray(FIELD("parts")))
         BAD("parts");
     int nparts = cJSON_GetArraySize(v);
@@ -253,6 +255,7 @@ char *sentinel_to_json(const sentinel *s)
         cJSON_AddNumberToObject(root, "server_version", s->server_version);
         cJSON_AddNumberToObject(root, "wal_segment_size", s->wal_segment_size);
         cJSON_AddNumberToObject(root, "compressed_size_bytes", (double)s->compressed_size);
+        cJSON_AddNumberToObject(root, "vanished_files", (double)s->vanished_files);
         cJSON *parts = cJSON_AddArrayToObject(root, "parts");
         for (size_t i = 0; i < s->n_parts; i++)
             cJSON_AddItemToArray(parts, part_json(&s->parts[i]));

@@ -19,6 +19,8 @@
  *   server_version                    server_version_num, e.g. 150018
  *   wal_segment_size                  bytes
  *   compressed_size_bytes             sum of the parts' sizes
+ *   vanished_files                    files deleted by the server between listing and reading
+ *                                     (skipped; WAL replay recreates what matters); optional
  *   parts                             [{"name": "part_00000000.tar.lzo", "size": N,
  *                                       "sha256": "<hex of the stored bytes>"}, ...]
  *   manifest                          {"name": "manifest.json", "size": N, "sha256": "..."}
@@ -65,6 +67,7 @@ typedef struct sentinel {
     uint32_t server_version;
     uint32_t wal_segment_size;
     uint64_t compressed_size;
+    uint64_t vanished_files;
     backup_part *parts;
     size_t n_parts;
     backup_part manifest;         /* name NULL when absent */

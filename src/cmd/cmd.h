@@ -50,6 +50,8 @@ void report_failure(void);
 
 extern const command cmd_wal_push;
 extern const command cmd_wal_fetch;
+extern const command cmd_backup_push;
+extern const command cmd_backup_list;
 extern const command cmd_verify;
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "io/checksum.h"
 
 /* Facts of the lzop file format (lzop 1.04). */
 static const uint8_t LZOP_MAGIC[9] = {0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
@@ -128,7 +129,7 @@ static int write_header(lzop_compressor *c)
     put_be32(h + n, (uint32_t)((uint64_t)c->mtime & 0xffffffffu)), n += 4;
     put_be32(h + n, (uint32_t)((uint64_t)c->mtime >> 32)), n += 4;
     h[n++] = 0; /* no file name */
-    uint32_t check = lzo_adler32(1, h + checked_from, n - checked_from);
+    uint32_t check = adler32_update(ADLER32_INIT, h + checked_from, n - checked_from);
     put_be32(h + n, check), n += 4;
     c->header_written = 1;
     return sink_write(c->base.next, h, n);
@@ -145,14 +146,14 @@ static void encode_block(block_slot *slot, void *wrkmem)
     if (slot->error != LZO_E_OK)
         return;
     uint32_t dlen = (uint32_t)slot->in_len;
-    uint32_t adler_d = lzo_adler32(1, slot->in, slot->in_len);
+    uint32_t adler_d = adler32_update(ADLER32_INIT, slot->in, slot->in_len);
     uint8_t hdr[MAX_HEADER];
     size_t h = 0;
     put_be32(hdr + h, dlen), h += 4;
     if (clen < dlen) {
         put_be32(hdr + h, (uint32_t)clen), h += 4;
         put_be32(hdr + h, adler_d), h += 4;
-        put_be32(hdr + h, lzo_adler32(1, payload, clen)), h += 4;
+        put_be32(hdr + h, adler32_update(ADLER32_INIT, payload, clen)), h += 4;
     } else {
         put_be32(hdr + h, dlen), h += 4;
         put_be32(hdr + h, adler_d), h += 4;
@@ -422,7 +423,7 @@ typedef struct lzop_decompressor {
 
 static uint32_t lzop_checksum(int crc, const uint8_t *p, size_t n)
 {
-    return crc ? lzo_crc32(0, p, n) : lzo_adler32(1, p, n);
+    return crc ? crc32_update(CRC32_INIT, p, n) : adler32_update(ADLER32_INIT, p, n);
 }
 
 static int grow(uint8_t **p, size_t *cap, size_t need)

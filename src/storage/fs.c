@@ -19,7 +19,7 @@
 
 #include "common/error.h"
 #include "common/fsutil.h"
-#include <lzo/lzoconf.h>
+#include "io/checksum.h"
 #include "storage/storage.h"
 
 #define TEMP_PREFIX ".pgattest-tmp."
@@ -80,7 +80,7 @@ static int fs_writer_write(sink *s, const void *data, size_t len)
     }
     w->bytes += len;
     if (w->verify)
-        w->adler = lzo_adler32(w->adler, data, len);
+        w->adler = adler32_update(w->adler, data, len);
     return PA_OK;
 }
 
@@ -94,7 +94,7 @@ static int verify_written(fs_writer *w)
     if (!chunk)
         return err_set("out of memory");
     int rc = PA_ERR;
-    uint32_t adler = 1;
+    uint32_t adler = ADLER32_INIT;
     uint64_t bytes = 0;
     if (lseek(w->fd, 0, SEEK_SET) != 0) {
         err_errno(errno, "cannot re-read \"%s\"", w->temp_path);
@@ -106,7 +106,7 @@ static int verify_written(fs_writer *w)
             goto out;
         if (n == 0)
             break;
-        adler = lzo_adler32(adler, (const unsigned char *)chunk, (size_t)n);
+        adler = adler32_update(adler, chunk, (size_t)n);
         bytes += (uint64_t)n;
     }
     if (bytes != w->bytes || adler != w->adler) {
@@ -197,7 +197,7 @@ static int fs_open_write(storage *st, const char *key, unsigned flags, sink **ou
         goto fail;
     }
     w->verify = !!(flags & STORAGE_VERIFY);
-    w->adler = 1;
+    w->adler = ADLER32_INIT;
     *out = &w->base;
     return PA_OK;
 fail:

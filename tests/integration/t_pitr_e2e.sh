@@ -19,7 +19,7 @@ as_pg "$PGBIN/pgbench" -i -s 3 -q > "$T/pgbench-init.log" 2>&1
 as_pg "$PGBIN/pgbench" -c 2 -T 15 > "$T/pgbench.log" 2>&1 &
 load=$!
 sleep 2
-check_exit "backup-push under pgbench load" 0 pgattest backup-push --prefix "$REPO_URL" "$SRC"
+check_exit "backup-push under pgbench load" 0 pgattest backup-push --fast --prefix "$REPO_URL" "$SRC"
 backup=$LAST_OUT
 wait $load
 check "pgbench ran alongside the backup" grep -q "transactions actually processed" "$T/pgbench.log"

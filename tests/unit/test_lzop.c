@@ -1,5 +1,8 @@
 /* lzop container: round trips, block sizes, chunking, corruption and truncation. */
+#include <lzo/lzo1x.h>
+
 #include "common/error.h"
+#include "io/checksum.h"
 #include "io/lzop.h"
 #include "io/sink.h"
 #include "test.h"
@@ -108,6 +111,31 @@ static void test_threads_identical_output(void)
     free(data);
 }
 
+/* ISA-L's checksums give what liblzo2's give (and lzop expects), for any length and split. */
+static void test_checksums_match_liblzo2(void)
+{
+    CHECK_EQ_INT(lzo_init(), LZO_E_OK);
+    size_t lens[] = {0, 1, 15, 16, 17, 5551, 5552, 5553, 65536, 1000003};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        size_t n = lens[i];
+        unsigned char *d = malloc(n + 1);
+        test_random_bytes(d, n, n + 3);
+        if (n > 100)
+            memset(d + n / 2, 0xff, n / 4); /* long runs of 0xff stress Adler-32's modulo */
+        CHECK_EQ_INT(adler32_update(ADLER32_INIT, d, n), lzo_adler32(1, d, n));
+        CHECK_EQ_INT(crc32_update(CRC32_INIT, d, n), lzo_crc32(0, d, n));
+        uint32_t a = ADLER32_INIT, c = CRC32_INIT;
+        for (size_t off = 0; off < n; off += 777) {
+            size_t k = n - off < 777 ? n - off : 777;
+            a = adler32_update(a, d + off, k);
+            c = crc32_update(c, d + off, k);
+        }
+        CHECK_EQ_INT(a, lzo_adler32(1, d, n));
+        CHECK_EQ_INT(c, lzo_crc32(0, d, n));
+        free(d);
+    }
+}
+
 static void test_header_layout(void)
 {
     size_t clen;
@@ -209,5 +237,5 @@ static void test_oversized_block_rejected(void)
     free(c);
 }
 
-TEST_MAIN(TEST(test_round_trips), TEST(test_threads_identical_output), TEST(test_header_layout), TEST(test_bit_flips_detected),
+TEST_MAIN(TEST(test_round_trips), TEST(test_checksums_match_liblzo2), TEST(test_threads_identical_output), TEST(test_header_layout), TEST(test_bit_flips_detected),
           TEST(test_truncation_detected), TEST(test_bad_input), TEST(test_oversized_block_rejected))

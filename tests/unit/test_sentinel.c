@@ -24,6 +24,7 @@ static void test_round_trip(void)
     s.server_version = 150018;
     s.wal_segment_size = 16 * 1024 * 1024;
     s.compressed_size = 4242;
+    s.vanished_files = 3;
     s.n_parts = 1;
     s.parts = calloc(1, sizeof *s.parts);
     s.parts[0].name = strdup("part_00000000.tar.lzo");
@@ -40,6 +41,7 @@ static void test_round_trip(void)
     CHECK_EQ_INT(t.stop_offset, 312);
     CHECK(t.system_identifier == 7301234567890123456ULL);
     CHECK(t.stop_lsn == 0x3000138);
+    CHECK_EQ_INT(t.vanished_files, 3);
     CHECK_EQ_INT(t.n_parts, 1);
     CHECK_STR(t.parts[0].name, "part_00000000.tar.lzo");
     CHECK_EQ_INT(t.n_tablespaces, 1);
