@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "audit/verified_state.h"
-#include "catalog/manifest.h"
+#include "catalog/manifest_reader.h"
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "io/lzop.h"
@@ -227,7 +227,7 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
         }
         manifest_normalize_path(path);
         mode_t type = archive_entry_filetype(entry);
-        manifest_entry *m = NULL;
+        manifest_item *m = NULL;
         if (j->has_manifest && !(strcmp(path, ".") == 0 && type == AE_IFDIR)) {
             m = manifest_find(&j->man, path);
             if (!m)
@@ -238,8 +238,8 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
                              path, t->part, m->part);
             else if (m->seen)
                 tar_problem(c, j, t->key, problems, "\"%s\" appears twice in part %zu", path, t->part);
-            else if ((m->type == MANIFEST_FILE) != (type == AE_IFREG) ||
-                     (m->type == MANIFEST_DIR) != (type == AE_IFDIR))
+            else if ((m->type == MANIFEST_ITEM_FILE) != (type == AE_IFREG) ||
+                     (m->type == MANIFEST_ITEM_DIR) != (type == AE_IFDIR))
                 tar_problem(c, j, t->key, problems, "\"%s\" is a %s in the tar, not what the manifest "
                              "says", path, entry_type_name(type));
             if (m && m->part == t->part)
@@ -265,7 +265,7 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
             break;
         }
         sink_finish(sha);
-        if (m && m->type == MANIFEST_FILE && m->part == t->part) {
+        if (m && m->type == MANIFEST_ITEM_FILE && m->part == t->part) {
             char hex[SHA256_HEX_LEN + 1];
             sha256_filter_hex(sha, hex);
             uint64_t got = sha256_filter_bytes(sha);
@@ -281,7 +281,7 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
     free(path);
     /* Files the manifest puts in this part that the tar does not have. */
     for (size_t i = 0; rc == PA_OK && j->has_manifest && i < j->man.n; i++) {
-        const manifest_entry *m = &j->man.entries[i];
+        const manifest_item *m = &j->man.entries[i];
         if (m->part == t->part && !m->seen) {
             (*problems)++;
             file_finding(c, j, t->key, "\"%s\" is in the manifest but not in part %zu", m->path,
@@ -338,7 +338,7 @@ static void finish_job(deep_ctx *c, backup_job *j)
     if (j->has_manifest) {
         /* Files of parts that exist were checked with their part. */
         for (size_t i = 0; i < j->man.n; i++) {
-            const manifest_entry *m = &j->man.entries[i];
+            const manifest_item *m = &j->man.entries[i];
             if (m->part >= j->n_parts)
                 file_finding(c, j, NULL, "\"%s\" belongs to part %u, which the sentinel does "
                              "not list", m->path, m->part);

@@ -1,7 +1,7 @@
 /* libFuzzer target: manifest_parse on arbitrary bytes; every accepted entry can be found. */
 #include <stdlib.h>
 
-#include "catalog/manifest.h"
+#include "catalog/manifest_reader.h"
 #include "common/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -323,3 +323,31 @@ check_jq "the clash is reported" '[.checks[] | select(.id=="backup.completeness"
 verify_json "$WREPO" --deep --no-state
 check_status "deep, WAL-E archive: exit 0" 0
 check_jq "deep, WAL-E: its parts were read" "[.integrity.backup_objects_checked, .integrity.backup_objects_failed] | tostring" "[2,0]"
+
+# ---- a backup made by backup-push (several parts, a tablespace): verify and --deep agree ----
+PREPO_URL=$(new_repo pushrepo)
+PREPO=${PREPO_URL#file://}
+pg_init p
+pg_conf p "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $PREPO_URL %p'"
+pg_start p || exit 1
+WAL=$PREPO/wal_005
+mkdir -p "$T/pts"; chown "$PGUSER_OS" "$T/pts"
+pg_psql p "create tablespace ts location '$T/pts'"
+pg_psql p "create table in_ts tablespace ts as select g as id, md5(g::text) as v from generate_series(1, 20000) g"
+BP=$(PGHOST=$(pg_sockdir p) PGUSER=postgres pgattest backup-push --prefix "$PREPO_URL" --fast \
+    --partition-size 1M "$(pg_datadir p)")
+check "backup-push made a backup to verify" test -n "$BP"
+pg_psql p "insert into in_ts values (0, 'x')"; wait_archived p
+pg_psql p "insert into in_ts values (0, 'y')"; wait_archived p
+pg_stop p
+verify_json "$PREPO" --deep --no-state
+check_status "backup-push's backup: verify --deep exit 0" 0
+check_jq "backup-push's backup: restorable, pgattest format, no gaps" ".backups[0] | [.name, .format, .restorable, (.gaps | length)] | tostring" "[\"$BP\",\"pgattest\",true,0]"
+NPARTS=$(ls "$PREPO/basebackups_005/$BP/tar_partitions" | wc -l)
+check "backup-push wrote several parts" test "$NPARTS" -gt 1
+check_jq "every part of it was checked against sentinel and manifest" "[.integrity.backup_objects_checked, .integrity.backup_objects_failed] | tostring" "[$NPARTS,0]"
+V=$T/pushflip; rm -rf "$V"; cp -a "$PREPO" "$V"
+LASTPART=$(ls "$V/basebackups_005/$BP/tar_partitions" | tail -1)
+flip_byte "$V/basebackups_005/$BP/tar_partitions/$LASTPART" 100
+verify_json "$V" --deep --no-state
+check_status "backup-push's backup with a flipped bit: exit 2" 2

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "audit/verified_state.h"
-#include "catalog/manifest.h"
+#include "catalog/manifest_reader.h"
 #include "common/error.h"
 #include "pg/wal_pages.h"
 #include "report/findings.h"
@@ -118,10 +118,10 @@ static void test_manifest(void)
     manifest m;
     CHECK_EQ_INT(manifest_parse(json, strlen(json), "m.json", &m), PA_OK);
     CHECK_EQ_INT(m.n, 2);
-    manifest_entry *e = manifest_find(&m, "global/pg_control");
-    CHECK(e && e->type == MANIFEST_FILE && e->size == 8192 && e->part == 0);
+    manifest_item *e = manifest_find(&m, "global/pg_control");
+    CHECK(e && e->type == MANIFEST_ITEM_FILE && e->size == 8192 && e->part == 0);
     e = manifest_find(&m, "base");
-    CHECK(e && e->type == MANIFEST_DIR && e->part == 1);
+    CHECK(e && e->type == MANIFEST_ITEM_DIR && e->part == 1);
     CHECK(manifest_find(&m, "nope") == NULL);
     manifest_free(&m);
     const char *dup = "{\"pgattest_manifest\": 1, \"files\": [{\"path\": \"a\", \"type\": "

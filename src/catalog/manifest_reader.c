@@ -1,4 +1,4 @@
-#include "catalog/manifest.h"
+#include "catalog/manifest_reader.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ static bool whole_number(const cJSON *v, double max)
 
 static int compare_entries(const void *a, const void *b)
 {
-    return strcmp(((const manifest_entry *)a)->path, ((const manifest_entry *)b)->path);
+    return strcmp(((const manifest_item *)a)->path, ((const manifest_item *)b)->path);
 }
 
 static bool is_hex64(const char *s)
@@ -74,7 +74,7 @@ int manifest_parse(const char *json, size_t len, const char *where, manifest *ou
                     i);
             goto out;
         }
-        manifest_entry *e = &out->entries[out->n];
+        manifest_item *e = &out->entries[out->n];
         if (!(e->path = strdup(path->valuestring))) {
             err_set("out of memory");
             goto out;
@@ -91,11 +91,11 @@ int manifest_parse(const char *json, size_t len, const char *where, manifest *ou
                         e->path);
                 goto out;
             }
-            e->type = MANIFEST_FILE;
+            e->type = MANIFEST_ITEM_FILE;
             e->size = (uint64_t)size->valuedouble;
             memcpy(e->sha256, sha->valuestring, SHA256_HEX_LEN + 1);
         } else {
-            e->type = strcmp(type->valuestring, "dir") == 0 ? MANIFEST_DIR : MANIFEST_OTHER;
+            e->type = strcmp(type->valuestring, "dir") == 0 ? MANIFEST_ITEM_DIR : MANIFEST_ITEM_OTHER;
         }
     }
     if (out->n > 1)
@@ -122,8 +122,8 @@ void manifest_free(manifest *m)
     m->n = 0;
 }
 
-manifest_entry *manifest_find(const manifest *m, const char *path)
+manifest_item *manifest_find(const manifest *m, const char *path)
 {
-    manifest_entry key = {.path = (char *)path};
+    manifest_item key = {.path = (char *)path};
     return m->n ? bsearch(&key, m->entries, m->n, sizeof *m->entries, compare_entries) : NULL;
 }
