@@ -32,7 +32,6 @@ typedef struct backup_job {
     bool has_manifest;
     size_t n_parts;          /* from the sentinel, or listed for WAL-E backups */
     char **part_names;
-    bool *part_unchecked;    /* missing, failed or skipped as verified before */
     int remaining;           /* tasks in flight (ctx lock) */
     size_t file_findings;
 } backup_job;
@@ -317,7 +316,12 @@ static int check_part(deep_ctx *c, task *t, uint64_t *bytes)
     int rc = read_tar(c, t, fds[0], &problems);
     char tar_err[ERR_MSG_MAX];
     snprintf(tar_err, sizeof tar_err, "%s", err_msg());
-    close(fds[0]); /* a writer still going gets EPIPE and stops */
+    /* Read what the tar reader left (end-of-archive padding, or everything after damage) so
+     * the download finishes on its own and its verdict (lzop checksums, SHA-256) stands. */
+    char drain[65536];
+    while (read(fds[0], drain, sizeof drain) > 0)
+        ;
+    close(fds[0]);
     pthread_join(th, NULL);
     *bytes = d.stored_bytes;
     if (d.rc != PA_OK) /* the cause (checksum, truncation) beats its effect on the tar */
@@ -353,7 +357,6 @@ static void finish_job(deep_ctx *c, backup_job *j)
     for (size_t i = 0; i < j->n_parts; i++)
         free(j->part_names[i]);
     free(j->part_names);
-    free(j->part_unchecked);
     free(j);
 }
 
@@ -399,8 +402,6 @@ static void *worker_main(void *arg)
                                    rc == PA_NOT_FOUND ? "object disappeared while verifying"
                                                       : err_msg());
             finding_evidence(c->r, f, "%s/%s", c->st->url, t.key);
-            if (t.is_part)
-                t.job->part_unchecked[t.part] = true;
         }
         bool last = t.is_part && --t.job->remaining == 0;
         pthread_mutex_unlock(&c->lock);
@@ -431,8 +432,6 @@ static int submit(deep_ctx *c, task *t, const storage_entry *e)
         int rc = verified_state_record(c->state, e);
         pthread_mutex_lock(&c->lock);
         (t->is_part ? c->bs : c->ws)->skipped++;
-        if (t->is_part)
-            t->job->part_unchecked[t->part] = true; /* its files passed before */
         pthread_mutex_unlock(&c->lock);
         task_free(t);
         return rc;
@@ -614,8 +613,7 @@ static int verify_backup(deep_ctx *c, const backup_info *b)
     } else {
         rc = listed_parts(c, j, &objs, dir);
     }
-    j->part_unchecked = calloc(j->n_parts ? j->n_parts : 1, sizeof *j->part_unchecked);
-    if (!j->part_names || !j->part_unchecked)
+    if (!j->part_names)
         rc = err_set("out of memory");
     for (size_t i = 0; rc == PA_OK && i < j->n_parts; i++) {
         char key[512];
@@ -626,7 +624,6 @@ static int verify_backup(deep_ctx *c, const backup_info *b)
             snprintf(msg, sizeof msg, "%s: part %s is missing: the backup cannot be restored",
                      b->name, j->part_names[i]);
             add_finding(c, c->backup_check, SEV_CRITICAL, key, msg);
-            j->part_unchecked[i] = true;
             continue;
         }
         task t = {.is_part = true, .size = e->size, .mtime = e->mtime, .job = j, .part = i};

@@ -297,6 +297,20 @@ verify_json "$V" --deep --no-state
 check_status "deep: a file that does not match the manifest: exit 2" 2
 check_jq "deep: the file is named" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(. == \"$B1: \\\"$VICTIM\\\" does not match its SHA-256 in the manifest\")] | length" 1
 
+# a part that is sound lzop but not a tar (sentinel updated to match): the tar reader's
+# verdict is reported, not a broken pipe
+V=$(variant nottar)
+P=$V/basebackups_005/$B1/tar_partitions/part_00000001.tar.lzo
+head -c 300000 /dev/urandom | lzop -c > "$P"
+SZ=$(stat -c %s "$P"); SHA=$(sha256sum < "$P"); SHA=${SHA%% *}
+jq --argjson sz "$SZ" --arg sha "$SHA" '.parts[1].size = $sz | .parts[1].sha256 = $sha' \
+    "$V/basebackups_005/${B1}_backup_stop_sentinel.json" > "$T/s.json"
+cp "$T/s.json" "$V/basebackups_005/${B1}_backup_stop_sentinel.json"
+verify_json "$V" --deep --no-state
+check_status "deep: a part that is not a tar: exit 2" 2
+check_jq "deep: the finding is about the tar, not the pipe" "[.checks[] | select(.id==\"backup.integrity\") | .details[] | select(test(\"part_00000001.tar.lzo: (not a tar stream|damaged tar)\"))] | length" 1
+check_jq "deep: no broken pipe reported" "[.checks[] | .details[] | select(test(\"Broken pipe\"))] | length" 0
+
 # a truncated backup part
 V=$(variant parttrunc)
 truncate -s 10000 "$V/basebackups_005/$B2/tar_partitions/part_00000001.tar.lzo"
