@@ -170,7 +170,7 @@ static int run(int argc, char **argv)
                 puts(text);
                 free(text);
             }
-        } else {
+        } else if (log_get_level() > LOG_QUIET) {
             printf("%s: %s\n", st->url, severity_name(overall));
             cJSON *backups = cJSON_GetObjectItemCaseSensitive(result, "backups");
             const cJSON *b;
@@ -229,6 +229,6 @@ const command cmd_verify = {
     "  --max-backup-age SECONDS    WARNING when the newest complete backup is older\n"
     "  --prefix URL                repository (default $PGATTEST_PREFIX, then $WALE_S3_PREFIX)\n"
     "  -v, --verbose               details and evidence of every finding\n"
-    "  -q, --quiet                 only errors\n"
+    "  -q, --quiet                 print nothing but errors: the exit status tells\n"
     "\n"
     "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check could not run).\n"};

@@ -138,6 +138,9 @@ verify_json "$T/mid"
 chmod 755 "$T/mid/wal_005"
 check_status "a WAL archive that cannot be listed: exit 3 (UNKNOWN)" 3
 check_jq "wal.continuity is UNKNOWN" '.checks[] | select(.id=="wal.continuity") | .status' UNKNOWN
+pgattest verify --prefix "file://$T/does-not-exist" -q > "$T/q.out" 2>&1
+VSTATUS=$?; check_status "--quiet: the exit status still tells" 2
+check "--quiet prints nothing" test ! -s "$T/q.out"
 pgattest verify --prefix "$REPO_URL" --jobs 0 > /dev/null 2>&1
 VSTATUS=$?; check_status "a usage error: exit 3, never 0 or 2" 3
 echo '[{"check": "wal.continuity"' > "$T/bad.json"
