@@ -352,7 +352,7 @@ mkdir -p "$T/pts"; chown "$PGUSER_OS" "$T/pts"
 pg_psql p "create tablespace ts location '$T/pts'"
 pg_psql p "create table in_ts tablespace ts as select g as id, md5(g::text) as v from generate_series(1, 20000) g"
 BP=$(PGHOST=$(pg_sockdir p) PGUSER=postgres pgattest backup-push --prefix "$PREPO_URL" --fast \
-    --partition-size 1M "$(pg_datadir p)")
+    --partition-size 1M "$(pg_datadir p)" 2> "$T/backup-push.log")
 check "backup-push made a backup to verify" test -n "$BP"
 pg_psql p "insert into in_ts values (0, 'x')"; wait_archived p
 pg_psql p "insert into in_ts values (0, 'y')"; wait_archived p
