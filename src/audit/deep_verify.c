@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "catalog/manifest_reader.h"
 #include "common/error.h"
 #include "common/fsutil.h"
+#include "io/handoff.h"
 #include "io/lzop.h"
 #include "io/sha256.h"
 #include "pg/wal_pages.h"
@@ -142,12 +142,12 @@ static int check_wal(deep_ctx *c, task *t, uint64_t *bytes)
     return rc;
 }
 
-/* ---- backup parts: download -> SHA-256 -> lzop -d -> pipe -> libarchive ---- */
+/* ---- backup parts: download -> SHA-256 -> lzop -d -> handoff -> libarchive ---- */
 
 typedef struct download {
     deep_ctx *c;
     const char *key;
-    int fd;                  /* write end of the pipe; closed by the thread */
+    handoff *h;              /* to the tar reader */
     int rc;
     char err[ERR_MSG_MAX];
     char sha256[SHA256_HEX_LEN + 1];
@@ -157,8 +157,7 @@ typedef struct download {
 static void *download_main(void *arg)
 {
     download *d = arg;
-    sink *out = fd_sink_new(d->fd, "the tar reader");
-    sink *lz = out ? lzop_decompress_new(out) : NULL;
+    sink *lz = lzop_decompress_new(handoff_sink(d->h));
     sink *sha = lz ? sha256_filter_new(lz) : NULL;
     d->rc = PA_ERR;
     if (sha) {
@@ -175,8 +174,7 @@ static void *download_main(void *arg)
         snprintf(d->err, sizeof d->err, "%s", err_msg());
     sink_free(sha);
     sink_free(lz);
-    sink_free(out);
-    close(d->fd);
+    handoff_writer_done(d->h); /* end of input for the reader, whatever happened */
     return NULL;
 }
 
@@ -192,7 +190,22 @@ static const char *entry_type_name(mode_t type)
 
 /* Read the tar from fd; compare every member with the manifest. Returns PA_ERR (message set)
  * when the tar itself cannot be read. */
-static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
+#define TAR_READ_CHUNK (256u * 1024)
+
+typedef struct tar_source {
+    handoff *h;
+    unsigned char *chunk;
+} tar_source;
+
+static la_ssize_t tar_read_cb(struct archive *a, void *arg, const void **out)
+{
+    (void)a;
+    tar_source *src = arg;
+    *out = src->chunk;
+    return (la_ssize_t)handoff_read(src->h, src->chunk, TAR_READ_CHUNK);
+}
+
+static int read_tar(deep_ctx *c, task *t, handoff *h, size_t *problems)
 {
     backup_job *j = t->job;
     struct archive *a = archive_read_new();
@@ -201,7 +214,12 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     int rc = PA_OK;
-    if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
+    tar_source src = {h, malloc(TAR_READ_CHUNK)};
+    if (!src.chunk) {
+        archive_read_free(a);
+        return err_set("out of memory");
+    }
+    if (archive_read_open(a, &src, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
         rc = err_set("%s/%s: not a tar stream: %s", c->st->url, t->key, archive_error_string(a));
         goto out;
     }
@@ -289,6 +307,7 @@ static int read_tar(deep_ctx *c, task *t, int fd, size_t *problems)
     }
 out:
     archive_read_free(a);
+    free(src.chunk);
     return rc;
 }
 
@@ -302,27 +321,24 @@ static int check_part(deep_ctx *c, task *t, uint64_t *bytes)
         return err_set("%s/%s: %" PRIu64 " bytes stored, the sentinel says %" PRIu64
                        ": truncated or replaced",
                        c->st->url, t->key, t->size, want->size);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return err_errno(errno, "cannot create a pipe");
-    download d = {.c = c, .key = t->key, .fd = fds[1]};
+    handoff *h = handoff_new(1024 * 1024);
+    if (!h)
+        return PA_ERR;
+    download d = {.c = c, .key = t->key, .h = h};
     pthread_t th;
     if (pthread_create(&th, NULL, download_main, &d) != 0) {
-        close(fds[0]);
-        close(fds[1]);
+        handoff_free(h);
         return err_set("cannot start a download thread");
     }
     size_t problems = 0;
-    int rc = read_tar(c, t, fds[0], &problems);
+    int rc = read_tar(c, t, h, &problems);
     char tar_err[ERR_MSG_MAX];
     snprintf(tar_err, sizeof tar_err, "%s", err_msg());
-    /* Read what the tar reader left (end-of-archive padding, or everything after damage) so
-     * the download finishes on its own and its verdict (lzop checksums, SHA-256) stands. */
-    char drain[65536];
-    while (read(fds[0], drain, sizeof drain) > 0)
-        ;
-    close(fds[0]);
+    /* What the reader left (end-of-archive padding, or everything after damage) is dropped
+     * while the download runs to its end, so its verdict (lzop checksums, SHA-256) stands. */
+    handoff_reader_done(h);
     pthread_join(th, NULL);
+    handoff_free(h);
     *bytes = d.stored_bytes;
     if (d.rc != PA_OK) /* the cause (checksum, truncation) beats its effect on the tar */
         return err_set("%s", d.err);
@@ -656,9 +672,6 @@ static int verify_backup(deep_ctx *c, const backup_info *b)
 int deep_verify(storage *st, const backup_list *backups, const deep_options *o, report *r,
                 deep_stats *wal_stats, deep_stats *backup_stats)
 {
-    /* A tar reader that stops early closes its pipe; the writer must get EPIPE, not die. */
-    struct sigaction ign = {.sa_handler = SIG_IGN};
-    sigaction(SIGPIPE, &ign, NULL);
     if (lzop_library_init() != PA_OK)
         return PA_ERR;
     deep_ctx c = {.st = st, .o = o, .r = r, .ws = wal_stats, .bs = backup_stats,
