@@ -31,12 +31,15 @@ static void finding_free(finding *f)
 void report_free(report *r)
 {
     for (size_t i = 0; i < r->n_checks; i++) {
-        check_result *c = &r->checks[i];
-        for (size_t j = 0; j < c->n_findings; j++)
-            finding_free(&c->findings[j]);
+        check_result *c = r->checks[i];
+        for (size_t j = 0; j < c->n_findings; j++) {
+            finding_free(c->findings[j]);
+            free(c->findings[j]);
+        }
         free(c->findings);
         free(c->id);
         free(c->summary);
+        free(c);
     }
     free(r->checks);
     memset(r, 0, sizeof *r);
@@ -70,18 +73,18 @@ static char *vformat(report *r, const char *fmt, va_list ap)
 check_result *report_check(report *r, const char *id)
 {
     for (size_t i = 0; i < r->n_checks; i++)
-        if (strcmp(r->checks[i].id, id) == 0)
-            return &r->checks[i];
+        if (strcmp(r->checks[i]->id, id) == 0)
+            return r->checks[i];
     if (!grow(r, (void **)&r->checks, &r->cap_checks, r->n_checks, sizeof *r->checks))
         return NULL;
-    check_result *c = &r->checks[r->n_checks];
-    memset(c, 0, sizeof *c);
-    if (!(c->id = strdup(id))) {
+    check_result *c = calloc(1, sizeof *c);
+    if (!c || !(c->id = strdup(id))) {
+        free(c);
         r->oom = true;
         return NULL;
     }
     c->ran = true;
-    r->n_checks++;
+    r->checks[r->n_checks++] = c;
     return c;
 }
 
@@ -108,10 +111,13 @@ finding *check_add(report *r, check_result *c, severity sev, const char *fmt, ..
     va_start(ap, fmt);
     char *s = vformat(r, fmt, ap);
     va_end(ap);
-    if (!s)
+    finding *f = s ? calloc(1, sizeof *f) : NULL;
+    if (!f) {
+        free(s);
+        r->oom = true;
         return NULL;
-    finding *f = &c->findings[c->n_findings++];
-    memset(f, 0, sizeof *f);
+    }
+    c->findings[c->n_findings++] = f;
     f->sev = sev;
     f->summary = s;
     c->status = severity_worse(c->status, sev);
@@ -153,7 +159,7 @@ static void recompute(check_result *c)
 {
     c->status = c->ran ? SEV_OK : SEV_UNKNOWN;
     for (size_t i = 0; i < c->n_findings; i++)
-        c->status = severity_worse(c->status, c->findings[i].sev);
+        c->status = severity_worse(c->status, c->findings[i]->sev);
 }
 
 void finding_waive(report *r, finding *f, const char *reason)
@@ -164,18 +170,17 @@ void finding_waive(report *r, finding *f, const char *reason)
     if (!(f->waived_reason = strdup(reason)))
         r->oom = true;
     f->sev = SEV_OK;
-    for (size_t i = 0; i < r->n_checks; i++) {
-        check_result *c = &r->checks[i];
-        if (f >= c->findings && f < c->findings + c->n_findings)
-            recompute(c);
-    }
+    for (size_t i = 0; i < r->n_checks; i++)
+        for (size_t j = 0; j < r->checks[i]->n_findings; j++)
+            if (r->checks[i]->findings[j] == f)
+                recompute(r->checks[i]);
 }
 
 severity report_status(const report *r)
 {
     severity s = r->oom ? SEV_UNKNOWN : SEV_OK;
     for (size_t i = 0; i < r->n_checks; i++)
-        s = severity_worse(s, r->checks[i].status);
+        s = severity_worse(s, r->checks[i]->status);
     return s;
 }
 
@@ -196,7 +201,7 @@ cJSON *report_checks_json(const report *r)
     if (!checks)
         return NULL;
     for (size_t i = 0; i < r->n_checks; i++) {
-        const check_result *c = &r->checks[i];
+        const check_result *c = r->checks[i];
         cJSON *o = cJSON_CreateObject();
         cJSON *details = cJSON_CreateArray(), *evidence = cJSON_CreateArray();
         cJSON *findings = cJSON_CreateArray();
@@ -213,7 +218,7 @@ cJSON *report_checks_json(const report *r)
         cJSON_AddItemToObject(o, "evidence", evidence);
         cJSON_AddItemToObject(o, "findings", findings);
         for (size_t j = 0; j < c->n_findings; j++) {
-            const finding *f = &c->findings[j];
+            const finding *f = c->findings[j];
             cJSON_AddItemToArray(details, cJSON_CreateString(f->summary));
             for (size_t k = 0; k < f->n_evidence; k++)
                 cJSON_AddItemToArray(evidence, cJSON_CreateString(f->evidence[k]));
@@ -237,11 +242,11 @@ oom:
 void report_print_text(const report *r, FILE *out, bool verbose)
 {
     for (size_t i = 0; i < r->n_checks; i++) {
-        const check_result *c = &r->checks[i];
+        const check_result *c = r->checks[i];
         fprintf(out, "%-8s %-20s %s\n", severity_name(c->status), c->id,
                 c->summary ? c->summary : "");
         for (size_t j = 0; j < c->n_findings; j++) {
-            const finding *f = &c->findings[j];
+            const finding *f = c->findings[j];
             if (f->sev == SEV_OK && !f->waived_reason && !verbose)
                 continue;
             fprintf(out, "         %-8s %s%s%s%s\n", severity_name(f->sev), f->summary,

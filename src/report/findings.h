@@ -41,12 +41,12 @@ typedef struct check_result {
     char *summary;
     severity status;
     bool ran;                /* false: the check could not run (status UNKNOWN) */
-    finding *findings;
+    finding **findings;      /* each allocated on its own: pointers stay valid */
     size_t n_findings, cap_findings;
 } check_result;
 
 typedef struct report {
-    check_result *checks;
+    check_result **checks;   /* each allocated on its own: pointers stay valid */
     size_t n_checks, cap_checks;
     bool oom;
 } report;
@@ -54,7 +54,8 @@ typedef struct report {
 void report_init(report *r);
 void report_free(report *r);
 /* The check with this id, created (status OK, ran) on first use, in order of first use.
- * NULL only on out of memory (then r->oom is set). */
+ * NULL only on out of memory (then r->oom is set). Check and finding pointers stay valid
+ * until report_free, whatever is added later. */
 check_result *report_check(report *r, const char *id);
 void check_set_summary(report *r, check_result *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -216,6 +216,18 @@ static void test_findings(void)
     CHECK_EQ_INT(r.n_checks, 2);
     check_add(&r, report_check(&r, "backup.integrity"), SEV_UNKNOWN, "could not run");
     CHECK_EQ_INT(severity_exit_code(report_status(&r)), 3);
+    /* pointers stay valid however many checks and findings come later */
+    finding *first = check_add(&r, c, SEV_WARNING, "first");
+    for (int i = 0; i < 50; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "check.%d", i);
+        check_add(&r, report_check(&r, id), SEV_OK, "x");
+        check_add(&r, c, SEV_OK, "more %d", i);
+    }
+    CHECK_STR(c->id, "wal.continuity");
+    CHECK_STR(first->summary, "first");
+    finding_detail(&r, first, "still usable");
+    CHECK_EQ_INT(first->n_details, 1);
     report_free(&r);
 }
 
