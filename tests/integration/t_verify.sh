@@ -374,6 +374,7 @@ check_status "backup-push's backup with a flipped bit: exit 2" 2
 SREPO=$T/sparse
 mkdir -p "$SREPO/wal_005" "$SREPO/basebackups_005/base_000000010000000000000002_00000040/tar_partitions"
 for n in $(seq 2 2 2600); do : > "$SREPO/wal_005/$(segname 1 "$n").lzo"; done
+: > "$SREPO/wal_005/README.txt"   # a stray object: one more check (this once freed a held pointer)
 : > "$SREPO/basebackups_005/base_000000010000000000000002_00000040/tar_partitions/part_00000000.tar.lzo"
 echo '{"wal_segment_backup_stop": "000000010000000000000002", "wal_segment_offset_backup_stop": "00000300", "expanded_size_bytes": 1}' \
     > "$SREPO/basebackups_005/base_000000010000000000000002_00000040_backup_stop_sentinel.json"
@@ -383,3 +384,4 @@ check_status "every other segment missing: exit 2" 2
 check_jq "the backup lists its first 1000 gaps and says there are more" ".backups[0] | [(.gaps | length), .gaps_truncated, .gaps[0].first_missing, .recoverable_until] | tostring" \
     '[1000,true,"000000010000000000000003","0/3000000"]'
 check_jq "the truncation is a finding" '[.checks[] | select(.id=="wal.continuity") | .details[] | select(test("more than 1000 gaps"))] | length' 1
+check_jq "the stray object is reported" '.checks[] | select(.id=="catalog.stray") | [.status, (.evidence[0] | endswith("wal_005/README.txt"))] | tostring' '["WARNING",true]'
