@@ -7,9 +7,10 @@ set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
 libcurl4-openssl-dev libssl-dev liblzo2-dev libpq-dev libcjson-dev libxml2-dev libarchive-dev libisal-dev
-postgresql-15 lzop util-linux procps coreutils tar jq
-clang libclang-rt-14-dev"
-[ "${1:-}" = "--bench" ] && PACKAGES="$PACKAGES pgbackrest time bc"
+postgresql-15 lzop util-linux procps coreutils tar python3 jq
+clang libclang-rt-14-dev
+ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2 bc curl openssl"
+[ "${1:-}" = "--bench" ] && PACKAGES="$PACKAGES pgbackrest time"
 
 missing=""
 for p in $PACKAGES; do

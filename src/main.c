@@ -12,7 +12,9 @@ static const command *const commands[] = {
     &cmd_wal_push,
     &cmd_wal_fetch,
     &cmd_backup_push,
+    &cmd_backup_fetch,
     &cmd_backup_list,
+    &cmd_delete,
     &cmd_verify,
 };
 
@@ -26,8 +28,9 @@ static void print_help(FILE *out)
         fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->synopsis);
     fprintf(out,
             "\nOptions for every command:\n"
-            "  --prefix URL   repository (file:///path); default $PGATTEST_PREFIX, then "
-            "$WALE_S3_PREFIX\n"
+            "  --prefix URL   repository (file:///path or s3://bucket/path); default "
+            "$PGATTEST_PREFIX, then $WALE_S3_PREFIX\n"
+            "  --aws-instance-profile  S3 credentials from the EC2 instance metadata (IMDSv2)\n"
             "  -v, --verbose  say more (twice: debug)\n"
             "  -q, --quiet    only errors\n"
             "  -h, --help     this help; \"pgattest COMMAND --help\" for one command\n"

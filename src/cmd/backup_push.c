@@ -449,7 +449,7 @@ const command cmd_backup_push = {
     "  --prefix URL           repository (default $PGATTEST_PREFIX, then $WALE_S3_PREFIX)\n"
     "  -d, --dbname CONNINFO  how to connect (default: libpq's PGHOST, PGPORT, PGUSER, ...)\n"
     "  -j, --jobs N           parts written in parallel (default 2)\n"
-    "  --partition-size SIZE  tar bytes per part, e.g. 512M (default 1G)\n"
+    "  --partition-size SIZE  tar bytes per part, e.g. 1G (default 256M)\n"
     "  --fast                 ask for an immediate checkpoint instead of a spread one\n"
     "  --archive-timeout SEC  how long to wait for the WAL to be archived (default 300)\n"
     "  -v, --verbose          report each part\n"

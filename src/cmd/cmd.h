@@ -34,9 +34,13 @@ typedef struct common_options {
     const char *prefix; /* --prefix: repository URL, overrides the environment */
 } common_options;
 
+/* Long-only common options (values outside the char range). */
+#define OPT_AWS_INSTANCE_PROFILE 0x101
+
 #define COMMON_LONG_OPTIONS                                                       \
     {"prefix", required_argument, NULL, 'P'}, {"verbose", no_argument, NULL, 'v'}, \
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},           \
+        {"aws-instance-profile", no_argument, NULL, OPT_AWS_INSTANCE_PROFILE}
 #define COMMON_SHORT_OPTIONS "vqh"
 
 /* Handle a common option returned by getopt_long. Returns 1 if handled, 0 if not one of
@@ -51,7 +55,9 @@ void report_failure(void);
 extern const command cmd_wal_push;
 extern const command cmd_wal_fetch;
 extern const command cmd_backup_push;
+extern const command cmd_backup_fetch;
 extern const command cmd_backup_list;
+extern const command cmd_delete;
 extern const command cmd_verify;
 
 #endif

@@ -4,6 +4,7 @@
 #include "cmd/cmd.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "storage/aws_credentials.h"
 
 int common_option(const command *cmd, int opt, common_options *common, int *exit_status)
 {
@@ -13,6 +14,9 @@ int common_option(const command *cmd, int opt, common_options *common, int *exit
         return 1;
     case 'v':
         log_set_level(log_get_level() >= LOG_VERBOSE ? LOG_DEBUG : LOG_VERBOSE);
+        return 1;
+    case OPT_AWS_INSTANCE_PROFILE:
+        aws_use_instance_profile(1);
         return 1;
     case 'q':
         log_set_level(LOG_QUIET);

@@ -140,6 +140,7 @@ const command cmd_wal_fetch = {
     "\n"
     "Options:\n"
     "  --prefix URL   repository (default $PGATTEST_PREFIX, then $WALE_S3_PREFIX)\n"
+    "  --aws-instance-profile  S3 credentials from the EC2 instance metadata (IMDSv2)\n"
     "  -v, --verbose  report what was fetched\n"
     "  -q, --quiet    only errors\n"
     "\n"

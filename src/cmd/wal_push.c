@@ -185,6 +185,7 @@ const command cmd_wal_push = {
     "\n"
     "Options:\n"
     "  --prefix URL   repository (default $PGATTEST_PREFIX, then $WALE_S3_PREFIX)\n"
+    "  --aws-instance-profile  S3 credentials from the EC2 instance metadata (IMDSv2)\n"
     "  -v, --verbose  report what was archived\n"
     "  -q, --quiet    only errors\n"
     "\n"

@@ -17,10 +17,7 @@ storage *storage_open(const char *url)
         return fs_storage_open(url, root);
     }
     if (strncmp(url, "s3://", 5) == 0)
-        return err_set("repository \"%s\": s3:// repositories are not supported by this build "
-                       "yet; use a file:// prefix",
-                       url),
-               NULL;
+        return s3_storage_open(url);
     err_set("repository \"%s\": unknown scheme; use file:///path or s3://bucket/path", url);
     return NULL;
 }

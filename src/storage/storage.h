@@ -83,5 +83,7 @@ static inline int storage_remove(storage *st, const char *const *keys, size_t n)
 
 /* Driver constructors (used by storage_open). */
 storage *fs_storage_open(const char *url, const char *root);
+/* url is "s3://bucket[/prefix]"; configuration comes from the environment (see s3.c). */
+storage *s3_storage_open(const char *url);
 
 #endif

