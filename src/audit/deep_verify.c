@@ -15,7 +15,7 @@
 #include "catalog/manifest_reader.h"
 #include "common/error.h"
 #include "common/fsutil.h"
-#include "io/handoff.h"
+#include "io/pipe_buffer.h"
 #include "io/lzop.h"
 #include "io/sha256.h"
 #include "pg/wal_pages.h"
@@ -142,12 +142,12 @@ static int check_wal(deep_ctx *c, task *t, uint64_t *bytes)
     return rc;
 }
 
-/* ---- backup parts: download -> SHA-256 -> lzop -d -> handoff -> libarchive ---- */
+/* ---- backup parts: download -> SHA-256 -> lzop -d -> pipe_buffer -> libarchive ---- */
 
 typedef struct download {
     deep_ctx *c;
     const char *key;
-    handoff *h;              /* to the tar reader */
+    pipe_buffer *p;          /* to the tar reader */
     int rc;
     char err[ERR_MSG_MAX];
     char sha256[SHA256_HEX_LEN + 1];
@@ -157,7 +157,7 @@ typedef struct download {
 static void *download_main(void *arg)
 {
     download *d = arg;
-    sink *lz = lzop_decompress_new(handoff_sink(d->h));
+    sink *lz = lzop_decompress_new(pipe_buffer_sink(d->p));
     sink *sha = lz ? sha256_filter_new(lz) : NULL;
     d->rc = PA_ERR;
     if (sha) {
@@ -174,7 +174,8 @@ static void *download_main(void *arg)
         snprintf(d->err, sizeof d->err, "%s", err_msg());
     sink_free(sha);
     sink_free(lz);
-    handoff_writer_done(d->h); /* end of input for the reader, whatever happened */
+    if (d->rc != PA_OK) /* the reader must not wait for bytes that will never come */
+        pipe_buffer_abort(d->p, d->err);
     return NULL;
 }
 
@@ -193,19 +194,21 @@ static const char *entry_type_name(mode_t type)
 #define TAR_READ_CHUNK (256u * 1024)
 
 typedef struct tar_source {
-    handoff *h;
+    pipe_buffer *p;
     unsigned char *chunk;
 } tar_source;
 
 static la_ssize_t tar_read_cb(struct archive *a, void *arg, const void **out)
 {
-    (void)a;
     tar_source *src = arg;
     *out = src->chunk;
-    return (la_ssize_t)handoff_read(src->h, src->chunk, TAR_READ_CHUNK);
+    ssize_t n = pipe_buffer_read(src->p, src->chunk, TAR_READ_CHUNK);
+    if (n < 0)
+        archive_set_error(a, EIO, "%s", err_msg());
+    return (la_ssize_t)n;
 }
 
-static int read_tar(deep_ctx *c, task *t, handoff *h, size_t *problems)
+static int read_tar(deep_ctx *c, task *t, pipe_buffer *p, size_t *problems)
 {
     backup_job *j = t->job;
     struct archive *a = archive_read_new();
@@ -214,7 +217,7 @@ static int read_tar(deep_ctx *c, task *t, handoff *h, size_t *problems)
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     int rc = PA_OK;
-    tar_source src = {h, malloc(TAR_READ_CHUNK)};
+    tar_source src = {p, malloc(TAR_READ_CHUNK)};
     if (!src.chunk) {
         archive_read_free(a);
         return err_set("out of memory");
@@ -321,24 +324,29 @@ static int check_part(deep_ctx *c, task *t, uint64_t *bytes)
         return err_set("%s/%s: %" PRIu64 " bytes stored, the sentinel says %" PRIu64
                        ": truncated or replaced",
                        c->st->url, t->key, t->size, want->size);
-    handoff *h = handoff_new(1024 * 1024);
-    if (!h)
+    pipe_buffer *p = pipe_buffer_new(1024 * 1024);
+    if (!p)
         return PA_ERR;
-    download d = {.c = c, .key = t->key, .h = h};
+    download d = {.c = c, .key = t->key, .p = p};
     pthread_t th;
     if (pthread_create(&th, NULL, download_main, &d) != 0) {
-        handoff_free(h);
+        pipe_buffer_free(p);
         return err_set("cannot start a download thread");
     }
     size_t problems = 0;
-    int rc = read_tar(c, t, h, &problems);
+    int rc = read_tar(c, t, p, &problems);
     char tar_err[ERR_MSG_MAX];
     snprintf(tar_err, sizeof tar_err, "%s", err_msg());
-    /* What the reader left (end-of-archive padding, or everything after damage) is dropped
-     * while the download runs to its end, so its verdict (lzop checksums, SHA-256) stands. */
-    handoff_reader_done(h);
+    /* Read what the tar reader left (end-of-archive padding, or everything after damage) so
+     * the download runs to its end and its verdict (lzop checksums, SHA-256) stands. */
+    char *drain = malloc(TAR_READ_CHUNK);
+    while (drain && pipe_buffer_read(p, drain, TAR_READ_CHUNK) > 0)
+        ;
+    if (!drain)
+        pipe_buffer_abort(p, "out of memory");
+    free(drain);
     pthread_join(th, NULL);
-    handoff_free(h);
+    pipe_buffer_free(p);
     *bytes = d.stored_bytes;
     if (d.rc != PA_OK) /* the cause (checksum, truncation) beats its effect on the tar */
         return err_set("%s", d.err);
