@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -324,12 +325,14 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     if (ts_rest && !*ts_rest && type != MI_DIR)
         return err_set("\"%s\" in %s should be the tablespace's directory, it is a %s", path,
                        part_name, manifest_index_type_name(type));
+    bool points_out = false;
     if (type == MI_SYMLINK) {
         const char *target = archive_entry_symlink(e);
-        if (!target || ts_rest || !tar_symlink_target_inside(path, target))
-            return err_set("symlink \"%s\" -> \"%s\" in %s points outside the restored "
-                           "directory; refusing it",
-                           path, target ? target : "", part_name);
+        if (!target || ts_rest)
+            return err_set("symlink \"%s\" in %s has no target or sits in a tablespace; "
+                           "refusing it",
+                           path, part_name);
+        points_out = !tar_symlink_target_inside(path, target);
     }
     manifest_index_entry *m;
     if (account_member(r, path, type, part, part_name, &m) != PA_OK)
@@ -341,6 +344,19 @@ static int restore_member(tar_restore *r, struct archive *a, struct archive *dis
     if (m && type == MI_SYMLINK && strcmp(m->target, archive_entry_symlink(e)) != 0)
         return err_set("symlink \"%s\" in %s points to \"%s\", the manifest says \"%s\"", path,
                        part_name, archive_entry_symlink(e), m->target);
+    /* A link pointing out of DEST is created only when our manifest (itself checked against
+     * the sentinel) lists exactly that link, as pg_basebackup keeps such links (a log
+     * directory on another disk, say). Creating the link writes nothing outside; nothing is
+     * ever extracted through a link (ARCHIVE_EXTRACT_SECURE_SYMLINKS and the collision check
+     * below). Any other outward link is a hostile or damaged archive. */
+    if (points_out && !m)
+        return err_set("symlink \"%s\" -> \"%s\" in %s points outside the restored directory "
+                       "and the backup's manifest does not list it; refusing it",
+                       path, archive_entry_symlink(e), part_name);
+    if (points_out)
+        log_warning("restored symlink \"%s\" -> \"%s\" points outside the restored directory "
+                    "(as it did in the backed-up cluster)",
+                    path, archive_entry_symlink(e));
     struct stat st;
     if (lstat(dest, &st) == 0 && (type != MI_DIR || !S_ISDIR(st.st_mode)))
         /* The target directories start empty: anything here already means two members

@@ -17,9 +17,8 @@
  *
  * STORAGE_NO_OVERWRITE: a HEAD just before the object is made visible, plus
  * "If-None-Match: *" on single PUTs (S3 and radosgw then refuse to replace an object
- * atomically). A multipart upload relies on the HEAD alone: two writers racing on one key
- * within that window could both succeed; WAL names are written by one archiver, so the
- * window is accepted.
+ * atomically), and on CompleteMultipartUpload too (AWS S3 honours it there; a store that
+ * ignores it leaves only the HEAD, where two writers racing on one key could both succeed).
  * STORAGE_VERIFY: success only once the server confirmed what it stored: the ETag of a
  * single PUT equals the MD5 of what we sent, or (multipart, or an ETag that is not an MD5,
  * e.g. SSE-KMS) a HEAD reports the size we sent.
@@ -797,6 +796,7 @@ static int finish_multipart(s3_writer *w)
     rc = PA_ERR;
     s3_req req = {.op = "complete multipart upload", .method = "POST", .key = w->key,
                   .query = q.data, .body = body.data, .body_len = body.len,
+                  .if_none_match = (w->flags & STORAGE_NO_OVERWRITE) && w->s3->conditional_put,
                   .extra = {{"Content-Type", "application/xml"}}, .max_body = 1024 * 1024};
     rc = s3_request(w->s3, &req, &resp);
     if (rc == PA_ERR && strstr(err_msg(), "NoSuchUpload")) {

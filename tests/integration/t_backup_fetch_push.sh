@@ -1,16 +1,10 @@
 #!/bin/bash
-# backup-fetch of hot backups made by backup-push (skipped, saying so, until backup-push is
-# in the build): a cluster with a tablespace archives with pgattest; backup-push under
+# backup-fetch of hot backups made by backup-push: a cluster with a tablespace archives with pgattest; backup-push under
 # writes; backup-fetch remaps the tablespace (the recorded location is in use), rewrites
 # tablespace_map, and PostgreSQL's recovery — which recreates pg_tblspc links from
 # tablespace_map — ends with every row, the tablespace's included, in the new place.
 . "$TOP/tests/lib/common.sh"
 . "$TOP/tests/lib/pg.sh"
-
-if ! "$PGATTEST" backup-push --help > /dev/null 2>&1; then
-    skip "backup-fetch of backup-push backups: backup-push is not in this build yet"
-    exit 0
-fi
 
 REPO=$(new_repo repo); REPO_DIR=${REPO#file://}
 pg_init src || exit 1
@@ -23,6 +17,9 @@ pg_psql src "create table in_ts (id int, v text) tablespace ts;
              insert into in_ts select g, md5(g::text) from generate_series(1, 20000) g;
              create table plain (id int); insert into plain select generate_series(1, 5000)" >/dev/null
 TS_OID=$(pg_psql src "select oid from pg_tablespace where spcname = 'ts'")
+# A link out of the data directory (a log directory on another disk, say): kept as a link,
+# as pg_basebackup keeps it, and restored as a link, never followed.
+as_pg ln -s "$T/elsewhere" "$(pg_datadir src)/outside_link"
 
 check_exit "backup-push" 0 pgattest backup-push --prefix "$REPO" --fast "$(pg_datadir src)"
 NAME=$LAST_OUT
@@ -41,6 +38,10 @@ check_exit "backup-fetch with the tablespace remapped" 0 \
     fail "every file was checked against backup-push's manifest" "$LAST_OUT"
 grep -q "^$TS_OID $T/ts_new\$" "$(pg_datadir dst)/tablespace_map" &&
     pass "tablespace_map names the new location" || fail "tablespace_map names the new location" "$(cat "$(pg_datadir dst)/tablespace_map" 2>&1)"
+[ "$(readlink "$(pg_datadir dst)/outside_link")" = "$T/elsewhere" ] &&
+    pass "a symlink pointing out of PGDATA is restored as that symlink" ||
+    fail "a symlink pointing out of PGDATA is restored as that symlink" "$(ls -l "$(pg_datadir dst)" 2>&1 | head -5)"
+[ ! -e "$T/elsewhere" ] && pass "nothing was written through it" || fail "nothing was written through it"
 [ -f "$(pg_datadir dst)/backup_label" ] && pass "backup_label from pg_backup_stop is restored" || fail "backup_label from pg_backup_stop is restored"
 
 pg_conf dst "unix_socket_directories = '$(pg_sockdir dst)'" "archive_mode = off" \

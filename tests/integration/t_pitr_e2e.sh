@@ -7,14 +7,6 @@
 . "$TOP/tests/lib/common.sh"
 . "$TOP/tests/lib/pg.sh"
 
-# Until backup-push and backup-fetch are both in the build, say so instead of failing.
-for c in backup-push backup-fetch; do
-    if ! "$PGATTEST" "$c" --help > /dev/null 2>&1; then
-        skip "end-to-end point-in-time recovery: $c is not in this build yet"
-        exit 0
-    fi
-done
-
 REPO_URL=${REPO_URL:-$(new_repo repo)}
 pg_init src || exit 1
 pg_conf src "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $REPO_URL %p'" \
@@ -59,6 +51,8 @@ restore() { # restore NAME [recovery settings...]: fetch LATEST, recover, wait u
     local name=$1; shift
     mkdir -p "$T/$name"; chown "$PGUSER_OS" "$T/$name"
     check_exit "$name: backup-fetch LATEST" 0 pgattest backup-fetch --prefix "$REPO_URL" "$(pg_datadir "$name")" LATEST
+    [[ $LAST_OUT == *"\"$backup\""* ]] && pass "$name: LATEST is the backup backup-push made ($backup)" ||
+        fail "$name: LATEST is the backup backup-push made ($backup)" "backup-fetch said: $LAST_OUT"
     # The restored copy must never archive into the production repository.
     pg_conf "$name" "listen_addresses = ''" "unix_socket_directories = '$(pg_sockdir "$name")'" \
         "archive_mode = off" "log_min_messages = log" "restore_command = '$PGATTEST wal-fetch --prefix $REPO_URL %f %p'" "$@"
@@ -85,4 +79,3 @@ checksums full > "$T/restored.sums"
 check "end of archive: every table's checksum equals the source's" cmp "$T/source.sums" "$T/restored.sums"
 pg_stop full
 pg_stop src
-check "the backup named by backup-push ($backup) is what LATEST restored" test -n "$backup"
