@@ -104,3 +104,13 @@ clean:
 	rm -rf build
 
 -include $(REL_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
+
+# Continuity analysis at scale (bench/verify_scale.c): 1,000,000 segments, 500 backups.
+build/bench/verify_scale: bench/verify_scale.c $(filter-out build/rel/src/main.o,$(REL_OBJS))
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: bench-verify
+bench-verify: build/bench/verify_scale
+	@build/bench/verify_scale

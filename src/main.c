@@ -15,6 +15,7 @@ static const command *const commands[] = {
     &cmd_backup_fetch,
     &cmd_backup_list,
     &cmd_delete,
+    &cmd_verify,
 };
 
 static void print_help(FILE *out)

@@ -58,5 +58,6 @@ extern const command cmd_backup_push;
 extern const command cmd_backup_fetch;
 extern const command cmd_backup_list;
 extern const command cmd_delete;
+extern const command cmd_verify;
 
 #endif
