@@ -1,6 +1,6 @@
 #!/bin/bash
 # make demo: the main job on a throwaway PostgreSQL 15 cluster, end to end.
-#   archive with wal-push -> base backup under load -> more load -> backup-list ->
+#   archive with wal-push -> base backup under load -> more load -> backup-list -> verify ->
 #   restore into a scratch directory with backup-fetch + wal-fetch -> prove the data matches.
 # Everything lives in a temporary directory that is removed at the end (KEEP=1 keeps it).
 set -euo pipefail
@@ -30,6 +30,7 @@ REPO="file://$D/repository"
 export PGATTEST_PREFIX=$REPO PGHOST=$D PGUSER=postgres PGDATABASE=postgres
 
 step "A throwaway PostgreSQL 15 cluster in $D/cluster, archiving into $REPO"
+as_pg mkdir "$D/repository"   # pgattest never creates the repository directory itself
 as_pg "$PGBIN/initdb" -D "$D/cluster" -U postgres -A trust --no-sync >/dev/null
 cat >> "$D/cluster/postgresql.conf" <<CONF
 listen_addresses = ''
@@ -66,6 +67,14 @@ echo "WAL archived up to $got"
 
 step "pgattest backup-list"
 as_pg "$PGA" backup-list
+
+step "pgattest verify --deep: can these backups be restored, and to when? (every object checked)"
+set +e
+as_pg "$PGA" verify --deep --no-state
+verdict=$?
+set -e
+echo "verify exit status $verdict (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)"
+[ "$verdict" -le 1 ] || { echo "verify found the archive broken" >&2; exit 1; }
 
 sums() {
     as_pg "$PGBIN/psql" -h "$1" -Atc "select 'pgbench_accounts ' || md5(string_agg(a::text, '|' order by aid)) from pgbench_accounts a
