@@ -130,15 +130,19 @@ check_jq "it is listed as incomplete" ".backups[0] | [.name, .complete, .restora
 check_jq "incomplete backup is a WARNING finding" '.checks[] | select(.id=="backup.completeness") | .findings | map(select(.severity != "OK") | .severity) | tostring' '["WARNING","CRITICAL"]'
 
 # ---- unusable arguments and repositories: UNKNOWN ----
-verify_json "$T/does-not-exist"
+as_pg mkdir -p "$T/empty-repo"
+verify_json "$T/empty-repo"
 check_status "an empty repository (or a wrong prefix): exit 2, never OK" 2
 check_jq "an empty repository says so" '.checks[] | select(.id=="backup.completeness") | .findings[] | select(.summary | test("repository is empty")) | .severity' CRITICAL
+verify_json "$T/does-not-exist"
+check_status "a repository directory that does not exist (not mounted?): exit 3 (UNKNOWN)" 3
+check_jq "it says the directory does not exist" '[.checks[] | .details[] | select(test("does not exist"))] | length > 0' true
 chmod 000 "$T/mid/wal_005"
 verify_json "$T/mid"
 chmod 755 "$T/mid/wal_005"
 check_status "a WAL archive that cannot be listed: exit 3 (UNKNOWN)" 3
 check_jq "wal.continuity is UNKNOWN" '.checks[] | select(.id=="wal.continuity") | .status' UNKNOWN
-pgattest verify --prefix "file://$T/does-not-exist" -q > "$T/q.out" 2>&1
+pgattest verify --prefix "file://$T/empty-repo" -q > "$T/q.out" 2>&1
 VSTATUS=$?; check_status "--quiet: the exit status still tells" 2
 check "--quiet prints nothing" test ! -s "$T/q.out"
 pgattest verify --prefix "$REPO_URL" --jobs 0 > /dev/null 2>&1
