@@ -939,7 +939,7 @@ out:
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_JOBS = 1000, OPT_TABLESPACE_MAP };
+    enum { OPT_JOBS = OPT_COMMAND_FIRST, OPT_TABLESPACE_MAP };
     static const struct option opts[] = {COMMON_LONG_OPTIONS,
                                          {"jobs", required_argument, NULL, 'j'},
                                          {"tablespace-map", required_argument, NULL, 'T'},

@@ -36,11 +36,16 @@ typedef struct common_options {
 
 /* Long-only common options (values outside the char range). */
 #define OPT_AWS_INSTANCE_PROFILE 0x101
+#define OPT_VERSION 0x102
+/* Long options of a single command take values from here on, so they never collide with the
+ * common ones above. */
+#define OPT_COMMAND_FIRST 0x200
 
 #define COMMON_LONG_OPTIONS                                                       \
     {"prefix", required_argument, NULL, 'P'}, {"verbose", no_argument, NULL, 'v'}, \
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},           \
-        {"aws-instance-profile", no_argument, NULL, OPT_AWS_INSTANCE_PROFILE}
+        {"aws-instance-profile", no_argument, NULL, OPT_AWS_INSTANCE_PROFILE},        \
+        {"version", no_argument, NULL, OPT_VERSION}
 #define COMMON_SHORT_OPTIONS "vqh"
 
 /* Handle a common option returned by getopt_long. Returns 1 if handled, 0 if not one of

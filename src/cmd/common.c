@@ -25,6 +25,10 @@ int common_option(const command *cmd, int opt, common_options *common, int *exit
         fputs(cmd->usage, stdout);
         *exit_status = EXIT_OK;
         return -1;
+    case OPT_VERSION:
+        printf("pgattest %s\n", PGATTEST_VERSION);
+        *exit_status = EXIT_OK;
+        return -1;
     case '?':
         fprintf(stderr, "Try \"pgattest %s --help\".\n", cmd->name);
         *exit_status = EXIT_USAGE;

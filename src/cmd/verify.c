@@ -22,7 +22,7 @@
 #include "report/findings.h"
 #include "storage/repository.h"
 
-enum { OPT_DEEP = 256, OPT_FULL, OPT_JSON, OPT_JOBS, OPT_IN_PROGRESS, OPT_WAIVERS,
+enum { OPT_DEEP = OPT_COMMAND_FIRST, OPT_FULL, OPT_JSON, OPT_JOBS, OPT_IN_PROGRESS, OPT_WAIVERS,
        OPT_MAX_WAL_AGE, OPT_MAX_BACKUP_AGE, OPT_STATE, OPT_NO_STATE };
 
 static bool parse_count(const char *text, long min, long max, long *out)

@@ -96,3 +96,10 @@ check_exit "--version" 0 "$PGATTEST" --version
 check_exit "--help" 0 "$PGATTEST" --help
 check_exit "wal-push --help" 0 "$PGATTEST" wal-push --help
 check_exit "an unknown command exits 2" 2 "$PGATTEST" frobnicate
+# Every command takes the common options, --version included (and no command's own long
+# option may share a common option's code: verify's --json once answered to --version).
+for c in wal-push wal-fetch backup-push backup-fetch backup-list delete verify; do
+    run_capture "$PGATTEST" "$c" --version
+    [ "$LAST_STATUS" -eq 0 ] && [ "$LAST_OUT" = "$("$PGATTEST" --version)" ] &&
+        pass "$c --version prints the version" || fail "$c --version prints the version" "$LAST_STATUS: $LAST_OUT $LAST_ERR"
+done
