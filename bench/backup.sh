@@ -114,4 +114,4 @@ printf '  %-40s %7.2f s %8.1f MB/s  peak RSS %6.1f MiB  repo %7.1f MiB\n' \
 printf '  throughput ratio (pgattest / pgBackRest): %.2fx   (target >= 1.5x)\n' "$(echo "$best_pgbr / $best_pga" | bc -l)"
 printf '  peak RSS pgattest: %.1f MiB   (target < 32 MiB)\n' "$(echo "$rss_pga / 1024" | bc -l)"
 printf '  repository size ratio (pgattest / pgBackRest): %.2f\n' "$(echo "$size_pga / $size_pgbr" | bc -l)"
-echo "  (restore is not measured yet: backup-fetch is not in this build)"
+echo "  (restore: bench/restore.sh on the same kind of dataset)"
