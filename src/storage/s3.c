@@ -10,7 +10,8 @@
  * at sink_finish (Content-MD5 and the signed SHA-256 let the server reject corrupted bytes;
  * S3 makes the object visible atomically, only when complete). A larger object becomes a
  * multipart upload whose parts are uploaded by up to PGATTEST_S3_UPLOAD_CONCURRENCY threads
- * while the next part is being filled, so memory stays at (concurrency + 1) parts; the
+ * (for all writers of one handle together) while the next part is being filled, so memory
+ * stays at (concurrency + number of writers) parts; the
  * object appears only when CompleteMultipartUpload succeeds, and a writer freed before that
  * aborts the upload (best effort: a writer credential without s3:AbortMultipartUpload leaves
  * the parts for a lifecycle rule to clean up, never a visible object).
@@ -47,7 +48,9 @@
 #include "storage/storage.h"
 
 #define MIN_PART_SIZE (5u * 1024 * 1024)
-#define DEFAULT_PART_SIZE (8u * 1024 * 1024)
+/* S3's smallest part: backup-push writes --jobs parts at once, each holding (in flight + 1)
+ * part buffers, and its peak RSS must stay under 32 MiB (8 MiB parts measured 43 MiB). */
+#define DEFAULT_PART_SIZE (5u * 1024 * 1024)
 #define MAX_PART_SIZE (5ull * 1024 * 1024 * 1024)
 #define MAX_PARTS 10000
 #define MAX_CONCURRENCY 16
@@ -66,6 +69,11 @@ typedef struct s3_storage {
     long timeout;            /* seconds a transfer may stall */
     int conditional_put;     /* send If-None-Match: * with no-overwrite PUTs */
     int list_max_keys;       /* keys per ListObjectsV2 page (PGATTEST_S3_LIST_MAX_KEYS) */
+    /* Part uploads in flight across every writer of this handle, at most `concurrency`:
+     * backup-push writes several parts at once, and memory must not multiply with them. */
+    pthread_mutex_t inflight_lock;
+    pthread_cond_t inflight_done;
+    int inflight;
 } s3_storage;
 
 /* ---------------- configuration ---------------- */
@@ -552,7 +560,6 @@ struct s3_writer {
     part_job jobs[MAX_CONCURRENCY];
     char (*etags)[130];      /* per part number - 1 */
     size_t etags_cap;
-    char *spare;             /* a part buffer to reuse */
 };
 
 static void upload_headers(const s3_writer *w, s3_req *req)
@@ -595,6 +602,10 @@ static void *part_thread(void *arg)
         snprintf(j->err, sizeof j->err, "%s", err_msg());
     http_response_free(&resp);
     buf_free(&q);
+    pthread_mutex_lock(&w->s3->inflight_lock);
+    w->s3->inflight--;
+    pthread_cond_broadcast(&w->s3->inflight_done);
+    pthread_mutex_unlock(&w->s3->inflight_lock);
     return NULL;
 }
 
@@ -609,10 +620,7 @@ static int join_job(s3_writer *w, part_job *j)
         snprintf(w->etags[j->number - 1], sizeof w->etags[0], "%s", j->etag);
     else
         err_set("%s", j->err);
-    if (!w->spare)
-        w->spare = j->data;
-    else
-        free(j->data);
+    free(j->data); /* not kept for reuse: memory is (in flight + 1) parts, no more */
     j->data = NULL;
     j->number = 0;
     return rc;
@@ -658,14 +666,20 @@ static int dispatch_part(s3_writer *w)
         w->etags = p;
         w->etags_cap = cap;
     }
+    /* Wait for a slot in the handle-wide budget; uploads finish on their own threads, so
+     * this always makes progress. */
+    pthread_mutex_lock(&w->s3->inflight_lock);
+    while (w->s3->inflight >= w->s3->concurrency)
+        pthread_cond_wait(&w->s3->inflight_done, &w->s3->inflight_lock);
+    w->s3->inflight++;
+    pthread_mutex_unlock(&w->s3->inflight_lock);
     j->w = w;
     j->number = ++w->parts;
     j->data = w->data;
     j->len = w->len;
     j->rc = PA_ERR;
     j->err[0] = '\0';
-    w->data = w->spare;
-    w->spare = NULL;
+    w->data = NULL;
     w->len = 0;
     if (pthread_create(&j->thread, NULL, part_thread, j) != 0) {
         /* run it here instead */
@@ -675,7 +689,6 @@ static int dispatch_part(s3_writer *w)
             snprintf(w->etags[j->number - 1], sizeof w->etags[0], "%s", j->etag);
         else
             err_set("%s", j->err);
-        w->spare = w->data;
         w->data = j->data;
         j->data = NULL;
         j->number = 0;
@@ -890,7 +903,6 @@ static void s3_writer_destroy(sink *s)
     buf_free(&w->upload_id);
     free(w->etags);
     free(w->data);
-    free(w->spare);
     free(w->key);
     free(w);
 }
@@ -930,6 +942,8 @@ fail:
 static void s3_close(storage *st)
 {
     s3_storage *s3 = (s3_storage *)st;
+    pthread_mutex_destroy(&s3->inflight_lock);
+    pthread_cond_destroy(&s3->inflight_done);
     http_pool_destroy(&s3->pool);
     aws_credentials_provider_free(s3->creds);
     free(s3->base.url);
@@ -948,6 +962,8 @@ storage *s3_storage_open(const char *url)
         return NULL;
     }
     s3->base.ops = &s3_ops;
+    pthread_mutex_init(&s3->inflight_lock, NULL);
+    pthread_cond_init(&s3->inflight_done, NULL);
     http_pool_init(&s3->pool);
     s3_xml_init();
     uint64_t part, conc, attempts, timeout, max_keys;
