@@ -64,7 +64,7 @@ psql_b "checkpoint"
 data_bytes=$(du -sb --exclude=pg_wal "$B/data" | cut -f1)
 echo "   data directory (without pg_wal): $((data_bytes / 1048576)) MiB"
 # same starting point for both: the data in the page cache
-find "$B/data" -type f -exec cat {} + > /dev/null
+find "$B/data" -type f -exec cat {} + > /dev/null 2>&1 || true  # files may vanish (archiver)
 
 measure() { # measure LOG COMMAND... -> sets WALL (s) RSS (KiB)
     local log=$1; shift

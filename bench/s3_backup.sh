@@ -98,7 +98,7 @@ psql_b "create table random_text as select g as id, (select string_agg(md5(rando
 psql_b "checkpoint"
 data_bytes=$(du -sb --exclude=pg_wal "$B/data" | cut -f1)
 echo "   data directory (without pg_wal): $((data_bytes / 1048576)) MiB"
-find "$B/data" -type f -exec cat {} + > /dev/null
+find "$B/data" -type f -exec cat {} + > /dev/null 2>&1 || true  # files may vanish (archiver)
 
 measure() { # measure LOG COMMAND... -> sets WALL (s) RSS (KiB)
     local log=$1; shift
