@@ -16,8 +16,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -913,7 +915,13 @@ out:
     if (rc != PA_OK && started) {
         char msg[ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", err_msg());
-        err_set("%s; \"%s\" holds an incomplete restore: empty it before trying again", msg, dest);
+        /* Without pg_control PostgreSQL refuses to start: nobody can run the half-restored
+         * cluster by mistake (pg_basebackup removes what it wrote for the same reason). */
+        char control[PATH_MAX];
+        snprintf(control, sizeof control, "%s/global/pg_control", root ? root : dest);
+        bool disarmed = unlink(control) == 0 || errno == ENOENT;
+        err_set("%s; \"%s\" holds an incomplete restore%s: empty it before trying again", msg,
+                dest, disarmed ? " (without global/pg_control, so it cannot be started)" : "");
     }
     for (size_t i = 0; workers && i < n_workers; i++)
         if (workers[i].disk)

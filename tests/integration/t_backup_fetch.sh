@@ -176,6 +176,9 @@ fetch_ours LATEST dst4
 [ $LAST_STATUS -eq 1 ] && pass "a flipped bit in a part fails with exit 1" ||
     fail "a flipped bit in a part fails with exit 1" "status $LAST_STATUS: $LAST_ERR"
 check_err_contains "the failure names the damaged part" "part_00000001.tar.lzo"
+check_err_contains "the failure says the restore is incomplete and cannot be started" "cannot be started"
+[ ! -e "$T/dst4/data/global/pg_control" ] && pass "the incomplete restore has no pg_control (PostgreSQL refuses to start it)" ||
+    fail "the incomplete restore has no pg_control (PostgreSQL refuses to start it)"
 cp "$T/part1.orig" "$PART1"
 
 # ---- a part replaced by another valid lzop file of the same tar: only SHA-256 sees it ----
