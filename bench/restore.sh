@@ -17,19 +17,11 @@ cd "$(dirname "$0")/.."
 SCALE=${1:-50}
 RANDOM_MB=${2:-300}
 ROUNDS=${3:-1}
-PGBIN=/usr/lib/postgresql/15/bin
-scripts/install-deps.sh --bench
-make -s build/pgattest
+. bench/lib.sh
+bench_begin restore
 build/pgattest backup-push --help > /dev/null 2>&1 ||
     { echo "bench/restore.sh: this build has no backup-push to make the backup with" >&2; exit 1; }
 
-B=$(mktemp -d /tmp/pgattest-bench.XXXXXX)
-chmod 755 "$B"; chown postgres "$B"
-as_pg() { runuser -u postgres -- "$@"; }
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$B"; }
-trap cleanup EXIT
-install -m 755 build/pgattest "$B/pgattest"
-psql_b() { as_pg "$PGBIN/psql" -X -q -At -h "$B" -U postgres -d postgres -c "$1"; }
 
 cat > "$B/pgbackrest.conf" <<CONF
 [global]
@@ -61,10 +53,7 @@ CONF
 as_pg mkdir -p "$B/pga-repo" "$B/pgbr-repo"
 as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/server.log" -w start >/dev/null
 as_pg pgbackrest --config="$B/pgbackrest.conf" --stanza=bench stanza-create >/dev/null
-as_pg "$PGBIN/pgbench" -h "$B" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
-rows=$(( RANDOM_MB * 1024 * 1024 / 300 ))
-psql_b "create table random_text as select g as id, (select string_agg(md5(random()::text || g || i), '') from generate_series(1, 8) i) as t from generate_series(1, $rows) g"
-psql_b "checkpoint"
+bench_dataset "$B" "$SCALE" "$RANDOM_MB"
 as_pg "$B/pgattest" backup-push --prefix "file://$B/pga-repo" --fast \
     ${PARTITION_SIZE:+--partition-size "$PARTITION_SIZE"} \
     --dbname "host=$B user=postgres dbname=postgres" "$B/data" > /dev/null
@@ -74,27 +63,18 @@ as_pg "$PGBIN/pg_ctl" -D "$B/data" -m fast -w stop > /dev/null
 data_bytes=$(du -sb --exclude=pg_wal "$B/data" | cut -f1)
 echo "   data directory (without pg_wal): $((data_bytes / 1048576)) MiB"
 
-measure() { # measure LOG COMMAND... -> sets WALL (s) RSS (KiB)
-    local log=$1; shift
-    local t0 t1
-    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true  # both start from disk
-    t0=$(date +%s%N)
-    as_pg /usr/bin/time -v -o "$log" "$@" > /dev/null
-    t1=$(date +%s%N)
-    WALL=$(echo "($t1 - $t0) / 1000000000" | bc -l)
-    RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
-}
 
+export BENCH_DROP_CACHES=1   # both restores start from disk
 best_pga="" best_pgbr="" rss_pga=0 rss_pgbr=0
 for round in $(seq 1 "$ROUNDS"); do
     rm -rf "$B/restore-pga" "$B/restore-pgbr"
-    measure "$B/time-pga" "$B/pgattest" backup-fetch --prefix "file://$B/pga-repo" --jobs 2 \
+    bench_measure "$B/time-pga" "$B/pgattest" backup-fetch --prefix "file://$B/pga-repo" --jobs 2 \
         "$B/restore-pga" LATEST
     [ -z "$best_pga" ] || [ "$(echo "$WALL < $best_pga" | bc)" = 1 ] && best_pga=$WALL
     [ "$RSS" -gt "$rss_pga" ] && rss_pga=$RSS
     echo "   round $round: pgattest backup-fetch  $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"
     as_pg mkdir -m 700 "$B/restore-pgbr"
-    measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench \
+    bench_measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench \
         --pg1-path="$B/restore-pgbr" restore
     [ -z "$best_pgbr" ] || [ "$(echo "$WALL < $best_pgbr" | bc)" = 1 ] && best_pgbr=$WALL
     [ "$RSS" -gt "$rss_pgbr" ] && rss_pgbr=$RSS

@@ -15,35 +15,10 @@ cd "$(dirname "$0")/.."
 SCALE=${1:-50}
 RANDOM_MB=${2:-300}
 ROUNDS=${3:-1}
-PGBIN=/usr/lib/postgresql/15/bin
-scripts/install-deps.sh --bench
-make -s build/pgattest
+. bench/lib.sh
+bench_begin s3backup
 
-B=$(mktemp -d /tmp/pgattest-bench-s3b.XXXXXX)
-chmod 755 "$B"; chown postgres "$B"
-as_pg() { runuser -u postgres -- "$@"; }
-cleanup() {
-    as_pg "$PGBIN/pg_ctl" -D "$B/data" -m immediate stop >/dev/null 2>&1 || true
-    STOP_SIGNAL=KILL tests/lib/rgw/stop-rgw.sh "$B/rgw" >/dev/null 2>&1 || true
-    rm -rf "$B"
-}
-trap cleanup EXIT
-install -m 755 build/pgattest "$B/pgattest"
-psql_b() { as_pg "$PGBIN/psql" -X -q -At -h "$B" -U postgres -d postgres -c "$1"; }
-
-echo "== starting radosgw with HTTPS"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$B/key.pem" -out "$B/cert.pem" -days 2 \
-    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
-cat "$B/cert.pem" "$B/key.pem" > "$B/both.pem"; chmod 644 "$B/cert.pem"
-PORT=$(( (RANDOM % 300) * 100 + 20000 ))
-RGW_CERT="$B/both.pem" tests/lib/rgw/start-rgw.sh "$B/rgw" "$PORT" > "$B/rgw.log" 2>&1 \
-    || { tail -20 "$B/rgw.log"; exit 1; }
-. "$B/rgw/env.sh"
-TLS_PORT=$((PORT + 100))
-for bucket in pga pgbr; do
-    curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_OWNER_ACCESS_KEY:$S3_OWNER_SECRET_KEY" \
-        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$S3_ENDPOINT/$bucket"
-done
+bench_rgw_tls
 
 # Credentials in files readable by postgres only, never on a command line: pgattest runs
 # through a wrapper that reads them.
@@ -92,23 +67,11 @@ archive_command = '$B/pga wal-push %p && pgbackrest --config=$B/pgbackrest.conf 
 CONF
 as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/server.log" -w start >/dev/null
 as_pg pgbackrest --config="$B/pgbackrest.conf" --stanza=bench stanza-create >/dev/null
-as_pg "$PGBIN/pgbench" -h "$B" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
-rows=$(( RANDOM_MB * 1024 * 1024 / 300 ))
-psql_b "create table random_text as select g as id, (select string_agg(md5(random()::text || g || i), '') from generate_series(1, 8) i) as t from generate_series(1, $rows) g"
-psql_b "checkpoint"
+bench_dataset "$B" "$SCALE" "$RANDOM_MB"
 data_bytes=$(du -sb --exclude=pg_wal "$B/data" | cut -f1)
 echo "   data directory (without pg_wal): $((data_bytes / 1048576)) MiB"
 find "$B/data" -type f -exec cat {} + > /dev/null 2>&1 || true  # files may vanish (archiver)
 
-measure() { # measure LOG COMMAND... -> sets WALL (s) RSS (KiB)
-    local log=$1; shift
-    local t0 t1
-    t0=$(date +%s%N)
-    as_pg /usr/bin/time -v -o "$log" "$@" > /dev/null
-    t1=$(date +%s%N)
-    WALL=$(echo "($t1 - $t0) / 1000000000" | bc -l)
-    RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
-}
 archiver_idle() {
     psql_b "select pg_switch_wal()" > /dev/null
     while [ "$(psql_b "select count(*) from pg_ls_archive_statusdir() where name like '%.ready'")" != 0 ]; do
@@ -120,12 +83,12 @@ better() { [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; }
 bk_pga="" bk_pgbr="" bk_rss_pga=0 bk_rss_pgbr=0
 for round in $(seq 1 "$ROUNDS"); do
     archiver_idle
-    measure "$B/time-pga" "$B/pga" backup-push --fast --dbname "host=$B user=postgres dbname=postgres" "$B/data"
+    bench_measure "$B/time-pga" "$B/pga" backup-push --fast --dbname "host=$B user=postgres dbname=postgres" "$B/data"
     better "$bk_pga" "$WALL" && bk_pga=$WALL
     [ "$RSS" -gt "$bk_rss_pga" ] && bk_rss_pga=$RSS
     echo "   round $round: pgattest backup-push  $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"
     archiver_idle
-    measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --type=full backup
+    bench_measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --type=full backup
     better "$bk_pgbr" "$WALL" && bk_pgbr=$WALL
     [ "$RSS" -gt "$bk_rss_pgbr" ] && bk_rss_pgbr=$RSS
     echo "   round $round: pgbackrest backup     $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"
@@ -135,12 +98,12 @@ as_pg "$PGBIN/pg_ctl" -D "$B/data" -m fast -w stop > /dev/null
 rs_pga="" rs_pgbr="" rs_rss_pga=0 rs_rss_pgbr=0
 for round in $(seq 1 "$ROUNDS"); do
     rm -rf "$B/restore-pga" "$B/restore-pgbr"
-    measure "$B/time-pga" "$B/pga" backup-fetch --jobs 2 "$B/restore-pga" LATEST
+    bench_measure "$B/time-pga" "$B/pga" backup-fetch --jobs 2 "$B/restore-pga" LATEST
     better "$rs_pga" "$WALL" && rs_pga=$WALL
     [ "$RSS" -gt "$rs_rss_pga" ] && rs_rss_pga=$RSS
     echo "   round $round: pgattest backup-fetch $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"
     as_pg mkdir -m 700 "$B/restore-pgbr"
-    measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --pg1-path="$B/restore-pgbr" restore
+    bench_measure "$B/time-pgbr" pgbackrest --config="$B/pgbackrest.conf" --stanza=bench --pg1-path="$B/restore-pgbr" restore
     better "$rs_pgbr" "$WALL" && rs_pgbr=$WALL
     [ "$RSS" -gt "$rs_rss_pgbr" ] && rs_rss_pgbr=$RSS
     echo "   round $round: pgbackrest restore    $(printf '%.2f' "$WALL") s, peak RSS $((RSS / 1024)) MiB"

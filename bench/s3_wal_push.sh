@@ -11,61 +11,13 @@
 # signing, TLS, requests per segment), not network or S3 latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOP=$PWD
 SEGMENTS=${1:-10}
 ROUNDS=${2:-3}
-PGBIN=/usr/lib/postgresql/15/bin
-scripts/install-deps.sh --bench
-make -s build/pgattest
+. bench/lib.sh
+bench_begin s3walpush
+bench_rgw_tls
 
-B=$(mktemp -d /tmp/pgattest-bench-s3.XXXXXX)
-chmod 755 "$B"; chown postgres "$B"
-as_pg() { runuser -u postgres -- "$@"; }
-cleanup() {
-    as_pg "$PGBIN/pg_ctl" -D "$B/data" -m immediate stop >/dev/null 2>&1 || true
-    STOP_SIGNAL=KILL tests/lib/rgw/stop-rgw.sh "$B/rgw" >/dev/null 2>&1 || true
-    rm -rf "$B"
-}
-trap cleanup EXIT
-install -m 755 build/pgattest "$B/pgattest"
-
-echo "== starting radosgw with HTTPS"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$B/key.pem" -out "$B/cert.pem" -days 2 \
-    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
-cat "$B/cert.pem" "$B/key.pem" > "$B/both.pem"; chmod 644 "$B/cert.pem"
-PORT=$(( (RANDOM % 300) * 100 + 20000 ))
-RGW_CERT="$B/both.pem" tests/lib/rgw/start-rgw.sh "$B/rgw" "$PORT" > "$B/rgw.log" 2>&1 \
-    || { tail -20 "$B/rgw.log"; exit 1; }
-. "$B/rgw/env.sh"
-TLS_PORT=$((PORT + 100))
-for bucket in pga pgbr; do
-    curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_OWNER_ACCESS_KEY:$S3_OWNER_SECRET_KEY" \
-        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$S3_ENDPOINT/$bucket"
-done
-
-echo "== generating $SEGMENTS real WAL segments (pgbench)"
-as_pg "$PGBIN/initdb" -D "$B/data" -U postgres -A trust --no-sync >/dev/null
-cat >> "$B/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$B'
-wal_keep_size = 4GB
-max_wal_size = 4GB
-fsync = off
-CONF
-as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/server.log" -w start >/dev/null
-as_pg "$PGBIN/pgbench" -h "$B" -U postgres -i -s 20 -q postgres >/dev/null 2>&1
-start_seg=$(as_pg "$PGBIN/psql" -h "$B" -U postgres -Atc "select pg_walfile_name(pg_current_wal_lsn())" postgres)
-while :; do
-    as_pg "$PGBIN/pgbench" -h "$B" -U postgres -c 2 -T 3 postgres >/dev/null 2>&1
-    n=$(ls "$B/data/pg_wal" | grep '^[0-9A-F]\{24\}$' | awk -v s="$start_seg" '$0 >= s' | wc -l)
-    [ "$n" -gt $((SEGMENTS + 2)) ] && break
-done
-as_pg "$PGBIN/psql" -h "$B" -U postgres -Atc "select pg_switch_wal()" postgres >/dev/null
-mkdir -p "$B/segs"
-ls "$B/data/pg_wal" | grep '^[0-9A-F]\{24\}$' | sort | awk -v s="$start_seg" '$0 >= s' \
-    | head -n "$SEGMENTS" | while read -r f; do cp "$B/data/pg_wal/$f" "$B/segs/"; done
-chown -R postgres "$B/segs"
-echo "   $(ls "$B/segs" | wc -l) segments, $(du -sh "$B/segs" | cut -f1)"
+bench_wal_segments "$SEGMENTS"
 
 # Credentials in files readable by postgres only, never on a command line.
 cat > "$B/pgbackrest.conf" <<CONF
@@ -117,9 +69,8 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "   round $round done"
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
-m_pga=$(median "${T_PGA[@]}")
-m_pgbr=$(median "${T_PGBR[@]}")
+m_pga=$(bench_median "${T_PGA[@]}")
+m_pgbr=$(bench_median "${T_PGBR[@]}")
 echo
 echo "archive one 16 MiB segment per process into S3 over HTTPS ($(( ${#T_PGA[@]} )) pushes each, median):"
 printf '  %-38s %8.1f ms  %6.1f seg/s  peak RSS %6.1f MiB\n' \

@@ -14,16 +14,8 @@ cd "$(dirname "$0")/.."
 SCALE=${1:-20}
 RANDOM_MB=${2:-64}
 ROUNDS=${3:-5}
-PGBIN=/usr/lib/postgresql/15/bin
-scripts/install-deps.sh --bench
-make -s build/pgattest
-
-B=$(mktemp -d /tmp/pgattest-bench.XXXXXX)
-chmod 755 "$B"; chown postgres "$B"
-as_pg() { runuser -u postgres -- "$@"; }
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/c/data" -m immediate stop >/dev/null 2>&1 || true; [ -n "${KEEP_BENCH_DIR:-}" ] && echo "kept $B" || rm -rf "$B"; }
-trap cleanup EXIT
-install -m 755 build/pgattest "$B/pgattest"
+. bench/lib.sh
+bench_begin verifydeep
 
 mkdir -p "$B/c" "$B/repo"; chown postgres "$B/c" "$B/repo"
 cat > "$B/pgbackrest.conf" <<CONF
@@ -68,7 +60,6 @@ echo "   database $(psql -c "select pg_size_pretty(pg_database_size('postgres'))
 
 as_pg sync
 timed() { /usr/bin/time -o "$B/time.out" -f '%e %M' "$@" >/dev/null 2>&1 || true; tail -1 "$B/time.out"; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ours=() brs=() oursk=0 brk=0
 for r in $(seq 1 "$ROUNDS"); do   # alternate the tools so machine noise hits both
     read -r s k < <(timed runuser -u postgres -- "$B/pgattest" verify --prefix "file://$B/repo" \
@@ -77,7 +68,7 @@ for r in $(seq 1 "$ROUNDS"); do   # alternate the tools so machine noise hits bo
 done
 read -r first_s first_k < <(timed runuser -u postgres -- "$B/pgattest" verify --prefix "file://$B/repo" --deep --jobs 2 --state "$B/state")
 read -r again_s again_k < <(timed runuser -u postgres -- "$B/pgattest" verify --prefix "file://$B/repo" --deep --jobs 2 --state "$B/state")
-ours_s=$(printf '%s\n' "${ours[@]}" | median); br_s=$(printf '%s\n' "${brs[@]}" | median)
+ours_s=$(bench_median "${ours[@]}"); br_s=$(bench_median "${brs[@]}")
 printf '\n%-46s %8s %10s\n' "(median of $ROUNDS, alternating)" "seconds" "peak RSS"
 printf '%-46s %8s %7d KiB\n' "pgattest verify --deep --jobs 2" "$ours_s" "$oursk"
 printf '%-46s %8s %7d KiB\n' "pgbackrest verify (process-max 2)" "$br_s" "$brk"

@@ -11,40 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEGMENTS=${1:-10}
 ROUNDS=${2:-3}
-PGBIN=/usr/lib/postgresql/15/bin
-scripts/install-deps.sh --bench
-make -s build/pgattest
-
-B=$(mktemp -d /tmp/pgattest-bench.XXXXXX)
-chmod 755 "$B"; chown postgres "$B"
-as_pg() { runuser -u postgres -- "$@"; }
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$B"; }
-trap cleanup EXIT
-install -m 755 build/pgattest "$B/pgattest"
-
-echo "== generating $SEGMENTS real WAL segments (pgbench)"
-as_pg "$PGBIN/initdb" -D "$B/data" -U postgres -A trust --no-sync >/dev/null
-cat >> "$B/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$B'
-wal_keep_size = 4GB
-max_wal_size = 4GB
-fsync = off
-CONF
-as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/server.log" -w start >/dev/null
-as_pg "$PGBIN/pgbench" -h "$B" -U postgres -i -s 20 -q postgres >/dev/null 2>&1
-start_seg=$(as_pg "$PGBIN/psql" -h "$B" -U postgres -Atc "select pg_walfile_name(pg_current_wal_lsn())" postgres)
-while :; do
-    as_pg "$PGBIN/pgbench" -h "$B" -U postgres -c 2 -T 3 postgres >/dev/null 2>&1
-    n=$(ls "$B/data/pg_wal" | grep '^[0-9A-F]\{24\}$' | awk -v s="$start_seg" '$0 >= s' | wc -l)
-    [ "$n" -gt $((SEGMENTS + 2)) ] && break
-done
-as_pg "$PGBIN/psql" -h "$B" -U postgres -Atc "select pg_switch_wal()" postgres >/dev/null
-mkdir -p "$B/segs"
-ls "$B/data/pg_wal" | grep '^[0-9A-F]\{24\}$' | sort | awk -v s="$start_seg" '$0 >= s' \
-    | head -n "$SEGMENTS" | while read -r f; do cp "$B/data/pg_wal/$f" "$B/segs/"; done
-chown -R postgres "$B/segs"
-echo "   $(ls "$B/segs" | wc -l) segments, $(du -sh "$B/segs" | cut -f1)"
+. bench/lib.sh
+bench_begin walpush
+bench_wal_segments "$SEGMENTS"
 
 cat > "$B/pgbackrest.conf" <<CONF
 [global]
@@ -82,9 +51,8 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "   round $round done"
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
-m_pga=$(median "${T_PGA[@]}")
-m_pgbr=$(median "${T_PGBR[@]}")
+m_pga=$(bench_median "${T_PGA[@]}")
+m_pgbr=$(bench_median "${T_PGBR[@]}")
 size_pga=$(du -sb "$B/pga-repo" | cut -f1)
 size_pgbr=$(du -sb "$B/pgbr-repo/archive" | cut -f1)
 echo
