@@ -47,15 +47,13 @@ pg_psql src "create table t (id int primary key, phase text);
              insert into t_ts select g, md5(g::text) from generate_series(1, 3000) g;" >/dev/null
 TS_OID=$(pg_psql src "select oid from pg_tablespace where spcname = 'ts'")
 pg_stop src
-WALE_NAME=$(make_backup "$WALE_DIR" wale) || { fail "build the WAL-E fixture backup"; exit 1; }
-pass "WAL-E fixture: cold backup $WALE_NAME made with GNU tar + lzop"
+WALE_NAME=$(make_backup "$WALE_DIR" wale) ||
+    setup_failed "WAL-E fixture: cold backup made with GNU tar + lzop"
 cp "$(pg_datadir src)/global/pg_control" "$T/pg_control.at_backup"
-check "WAL-E fixture: parts pass lzop -t" lzop -t "$WALE_DIR/basebackups_005/$WALE_NAME/tar_partitions/"*.lzo
+setup_step "WAL-E fixture: parts pass lzop -t" lzop -t "$WALE_DIR/basebackups_005/$WALE_NAME/tar_partitions/"*.lzo
 if grep -q pgattest_format "$WALE_DIR/basebackups_005/${WALE_NAME}_backup_stop_sentinel.json" ||
    [ -e "$WALE_DIR/basebackups_005/$WALE_NAME/manifest.json" ]; then
-    fail "WAL-E fixture has only WAL-E's keys and no manifest"
-else
-    pass "WAL-E fixture has only WAL-E's keys and no manifest"
+    setup_failed "WAL-E fixture has only WAL-E's keys and no manifest"
 fi
 
 check_exit "WAL-E fixture: backup-list exits 0" 0 pgattest backup-list --prefix "$WALE_REPO"
@@ -117,13 +115,12 @@ else
 fi
 
 # ---- our format: two backups, manifest and part checksums ----
-OURS1=$(make_backup "$OURS_DIR" pgattest) || { fail "build our-format backup 1"; exit 1; }
+OURS1=$(make_backup "$OURS_DIR" pgattest) || setup_failed "build our-format backup 1"
 pg_start src || exit 1
 pg_psql src "insert into t select g, 'second' from generate_series(6001, 6100) g" >/dev/null
 pg_stop src
-OURS2=$(make_backup "$OURS_DIR" pgattest) || { fail "build our-format backup 2"; exit 1; }
-[ "$OURS1" != "$OURS2" ] && pass "two backups in our format: $OURS1, $OURS2" ||
-    fail "two distinct backups" "$OURS1 $OURS2"
+OURS2=$(make_backup "$OURS_DIR" pgattest) || setup_failed "build our-format backup 2"
+[ "$OURS1" != "$OURS2" ] || setup_failed "two distinct backups in our format" "$OURS1 $OURS2"
 
 fetch_ours() { # fetch_ours NAME DESTNAME [options]: restore into $T/DESTNAME/data
     local which=$1 d=$2; shift 2

@@ -42,8 +42,21 @@ check_exit "unwritable repository" 1 pgattest wal-push --prefix "file://$T/ro-re
 check_err_contains "unwritable repository: permission denied named" "Permission denied"
 check_no_file "unwritable repository: nothing written" "$T/ro-repo" "*.lzo"
 
-# A full disk: a 1 MiB tmpfs as the repository (needs root to mount).
-if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=1m,mode=0777 tmpfs "$T/full" 2>/dev/null; then
+# A full disk: a 1 MiB tmpfs as the repository. As root (CI) it must run: a mount that fails
+# is a failure, with mount's own message; only a non-root run may skip it.
+full_disk_ok=0
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$T/full"
+    if mount_err=$(mount -t tmpfs -o size=1m,mode=0777 tmpfs "$T/full" 2>&1); then
+        full_disk_ok=1
+        trap 'umount "$T/full" 2>/dev/null' EXIT
+    else
+        fail "full disk: mount a 1 MiB tmpfs as root" "$mount_err"
+    fi
+else
+    skip "full disk (needs root to mount a small tmpfs)"
+fi
+if [ $full_disk_ok -eq 1 ]; then
     check_exit "full repository file system" 1 pgattest wal-push --prefix "file://$T/full" "$T/pg_wal/$SEG"
     check_err_contains "full disk: says no space" "No space left on device"
     check_no_file "full disk: no partial object" "$T/full" "*"
@@ -52,8 +65,6 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=1m,mode=
     check_exit "wal-fetch into a full file system exits 255" 255 pgattest wal-fetch "$SEG" "$T/full/$SEG"
     check_no_file "wal-fetch into a full disk leaves nothing" "$T/full" "*"
     umount "$T/full"
-else
-    skip "full disk (needs root to mount a small tmpfs)"
 fi
 
 # A corrupt object: fetch fails with 255, no destination file.

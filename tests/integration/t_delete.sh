@@ -29,7 +29,7 @@ for round in 1 2 3; do
     switch_and_wait && switch_and_wait || exit 1
     pg_stop src
     name=$(/usr/bin/python3 "$TOP/tests/lib/make_backup.py" --pgdata "$(pg_datadir src)" \
-        --repo "$REPO_DIR" --format pgattest) || { fail "backup $round"; exit 1; }
+        --repo "$REPO_DIR" --format pgattest) || setup_failed "backup $round"
     chown -R "$PGUSER_OS" "$REPO_DIR"
     NAMES+=("$name")
     pg_start src || exit 1
@@ -39,7 +39,6 @@ pg_psql src "insert into t select g, 4 from generate_series(1, 20000) g" >/dev/n
 switch_and_wait && switch_and_wait || exit 1
 EXPECT=$(pg_psql src "select count(*), sum(id), sum(round) from t")
 pg_stop src
-pass "three base backups: ${NAMES[*]}"
 # A timeline history file: always kept.
 printf '1\t0/3000000\tno recovery target specified\n' > "$T/00000002.history"
 chown "$PGUSER_OS" "$T/00000002.history"

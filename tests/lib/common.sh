@@ -2,7 +2,8 @@
 #
 # Provides: $T (this script's private directory, owned by the user that runs PostgreSQL),
 # $PGATTEST (the sanitized binary installed where that user can run it), check helpers that
-# record PASS/FAIL/SKIP lines in $RESULTS, and `as_pg` to run a command as that user.
+# record PASS/FAIL/SKIP lines in $RESULTS, set-up helpers that stop the script with a FAIL,
+# and `as_pg` to run a command as that user.
 set -u
 : "${RUN_ROOT:?run through tests/run.sh}" "${RESULTS:?}" "${TEST_NAME:?}"
 
@@ -37,6 +38,18 @@ record() { # record STATUS DESCRIPTION
 pass() { record PASS "$1"; }
 fail() { record FAIL "$1"; [ $# -gt 1 ] && printf '     %s\n' "${@:2}"; return 0; }
 skip() { record SKIP "$1"; }
+
+# Set-up steps are not assertions: they record nothing when they work, and when one fails the
+# script stops at once with a FAIL naming the step (what follows would test nothing).
+#   setup_failed DESCRIPTION [DETAIL...]    record "FAIL set-up: DESCRIPTION" and exit 1
+#   setup_step DESCRIPTION COMMAND...       run COMMAND; on failure, setup_failed with its output
+setup_failed() { fail "set-up: $1" "${@:2}"; exit 1; }
+setup_step() {
+    local desc=$1; shift
+    local out
+    out=$("$@" 2>&1) || setup_failed "$desc" "command: $*" "output: ${out:0:2000}"
+    return 0
+}
 
 # check DESCRIPTION COMMAND...: passes when COMMAND exits 0.
 check() {
