@@ -37,6 +37,7 @@ void report_free(report *r)
             free(c->findings[j]);
         }
         free(c->findings);
+        cJSON_Delete(c->data);
         free(c->id);
         free(c->summary);
         free(c);
@@ -126,6 +127,45 @@ finding *check_add(report *r, check_result *c, severity sev, const char *fmt, ..
     return f;
 }
 
+void check_not_applicable(report *r, check_result *c, const char *fmt, ...)
+{
+    if (!c)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(r, fmt, ap);
+    va_end(ap);
+    if (s) {
+        free(c->summary);
+        c->summary = s;
+    }
+    c->not_applicable = true;
+}
+
+void check_add_data(report *r, check_result *c, cJSON *item)
+{
+    if (!item)
+        r->oom = true;
+    if (!c || !item) {
+        cJSON_Delete(item);
+        return;
+    }
+    if (!c->data && !(c->data = cJSON_CreateArray())) {
+        cJSON_Delete(item);
+        r->oom = true;
+        return;
+    }
+    if (!cJSON_AddItemToArray(c->data, item)) {
+        cJSON_Delete(item);
+        r->oom = true;
+    }
+}
+
+const char *check_status_name(const check_result *c)
+{
+    return c->not_applicable ? "NOT_APPLICABLE" : severity_name(c->status);
+}
+
 static void append(report *r, char ***items, size_t *n, size_t *cap, const char *fmt, va_list ap)
 {
     if (!grow(r, (void **)items, cap, *n, sizeof **items))
@@ -180,7 +220,8 @@ severity report_status(const report *r)
 {
     severity s = r->oom ? SEV_UNKNOWN : SEV_OK;
     for (size_t i = 0; i < r->n_checks; i++)
-        s = severity_worse(s, r->checks[i]->status);
+        if (!r->checks[i]->not_applicable)
+            s = severity_worse(s, r->checks[i]->status);
     return s;
 }
 
@@ -212,14 +253,24 @@ cJSON *report_checks_json(const report *r)
             goto oom;
         }
         cJSON_AddStringToObject(o, "id", c->id);
-        cJSON_AddStringToObject(o, "status", severity_name(c->status));
+        cJSON_AddStringToObject(o, "status", check_status_name(c));
         cJSON_AddStringToObject(o, "summary", c->summary ? c->summary : "");
+        if (c->data) { /* structured details replace the findings' summaries */
+            cJSON_Delete(details);
+            details = cJSON_Duplicate(c->data, 1);
+            if (!details) {
+                cJSON_Delete(evidence);
+                cJSON_Delete(findings);
+                goto oom;
+            }
+        }
         cJSON_AddItemToObject(o, "details", details);
         cJSON_AddItemToObject(o, "evidence", evidence);
         cJSON_AddItemToObject(o, "findings", findings);
         for (size_t j = 0; j < c->n_findings; j++) {
             const finding *f = c->findings[j];
-            cJSON_AddItemToArray(details, cJSON_CreateString(f->summary));
+            if (!c->data)
+                cJSON_AddItemToArray(details, cJSON_CreateString(f->summary));
             for (size_t k = 0; k < f->n_evidence; k++)
                 cJSON_AddItemToArray(evidence, cJSON_CreateString(f->evidence[k]));
             cJSON *fo = cJSON_CreateObject();
@@ -243,7 +294,8 @@ void report_print_text(const report *r, FILE *out, bool verbose)
 {
     for (size_t i = 0; i < r->n_checks; i++) {
         const check_result *c = r->checks[i];
-        fprintf(out, "%-8s %-20s %s\n", severity_name(c->status), c->id,
+        const char *word = c->not_applicable ? "N/A" : severity_name(c->status);
+        fprintf(out, "%-8s %-20s %s\n", word, c->id,
                 c->summary ? c->summary : "");
         for (size_t j = 0; j < c->n_findings; j++) {
             const finding *f = c->findings[j];

@@ -41,6 +41,14 @@ typedef struct check_result {
     char *summary;
     severity status;
     bool ran;                /* false: the check could not run (status UNKNOWN) */
+    /* The check does not apply here (a bucket check on a file:// repository): reported as
+     * NOT_APPLICABLE with the reason in summary, never as OK, and it does not count towards
+     * the report's status. */
+    bool not_applicable;
+    /* Structured details (a cJSON array of objects, owned), e.g. one verdict per IAM action.
+     * When set, the JSON "details" of the check is this array instead of the findings'
+     * summaries. */
+    struct cJSON *data;
     finding **findings;      /* each allocated on its own: pointers stay valid */
     size_t n_findings, cap_findings;
 } check_result;
@@ -66,12 +74,21 @@ void finding_detail(report *r, finding *f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void finding_evidence(report *r, finding *f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The check does not apply: status NOT_APPLICABLE, the reason becomes its summary. */
+void check_not_applicable(report *r, check_result *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Append one structured detail (takes ownership of item, also on failure). */
+void check_add_data(report *r, check_result *c, struct cJSON *item);
+/* "OK", ..., or "NOT_APPLICABLE": the status word of a check, as in the JSON. */
+const char *check_status_name(const check_result *c);
+
 /* Mark as accepted by a waiver: severity becomes OK, the finding stays in the report. */
 void finding_waive(report *r, finding *f, const char *reason);
 
 severity report_status(const report *r);
 
-/* cJSON array of the checks ({id, status, summary, details, evidence, findings}). Caller
+/* cJSON array of the checks ({id, status, summary, details, evidence, findings}); status
+ * is one of OK, WARNING, CRITICAL, UNKNOWN, NOT_APPLICABLE. Caller
  * owns the result (cJSON_Delete). NULL on out of memory. */
 struct cJSON *report_checks_json(const report *r);
 /* Human text: one line per check, then its non-OK findings (all with verbose). */

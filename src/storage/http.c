@@ -57,6 +57,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     if (strncmp(line, "HTTP/", 5) == 0) { /* a new response (after 100 Continue, redirects) */
         x->resp->etag[0] = '\0';
         x->resp->bucket_region[0] = '\0';
+        x->resp->version_id[0] = '\0';
         x->resp->has_content_length = 0;
         x->resp->last_modified = 0;
         return len;
@@ -72,6 +73,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
         snprintf(x->resp->etag, sizeof x->resp->etag, "%s", v);
     else if (strcasecmp(line, "x-amz-bucket-region") == 0)
         snprintf(x->resp->bucket_region, sizeof x->resp->bucket_region, "%s", v);
+    else if (strcasecmp(line, "x-amz-version-id") == 0)
+        snprintf(x->resp->version_id, sizeof x->resp->version_id, "%s", v);
     else if (strcasecmp(line, "content-length") == 0) {
         x->resp->content_length = strtoull(v, NULL, 10);
         x->resp->has_content_length = 1;

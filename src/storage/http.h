@@ -39,6 +39,7 @@ typedef struct http_response {
     buf body;                     /* owned; http_response_free releases it */
     char etag[130];               /* as sent, quotes included */
     char bucket_region[64];       /* x-amz-bucket-region */
+    char version_id[256];         /* x-amz-version-id ("" when absent) */
     uint64_t content_length;
     int has_content_length;
     int64_t last_modified;        /* seconds since the epoch, 0 when absent */

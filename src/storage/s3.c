@@ -42,6 +42,7 @@
 #include "common/log.h"
 #include "storage/aws_credentials.h"
 #include "storage/http.h"
+#include "storage/s3_api.h"
 #include "storage/s3_sign.h"
 #include "storage/s3_url.h"
 #include "storage/s3_xml.h"
@@ -953,15 +954,17 @@ static void s3_close(storage *st)
 static const storage_ops s3_ops = {"s3", s3_open_write, s3_read, s3_stat, s3_list, s3_remove,
                                    s3_close};
 
-storage *s3_storage_open(const char *url)
+static storage *open_s3(const char *url, aws_credentials_provider *creds)
 {
     s3_storage *s3 = calloc(1, sizeof *s3);
     if (!s3 || !(s3->base.url = strdup(url))) {
         free(s3);
+        aws_credentials_provider_free(creds);
         err_set("out of memory");
         return NULL;
     }
     s3->base.ops = &s3_ops;
+    s3->creds = creds; /* NULL: the environment's, found below */
     pthread_mutex_init(&s3->inflight_lock, NULL);
     pthread_cond_init(&s3->inflight_done, NULL);
     http_pool_init(&s3->pool);
@@ -1010,7 +1013,7 @@ storage *s3_storage_open(const char *url)
         }
         snprintf(s3->acl, sizeof s3->acl, "%s", acl);
     }
-    if (!(s3->creds = aws_credentials_provider_new()))
+    if (!s3->creds && !(s3->creds = aws_credentials_provider_new()))
         goto fail;
     log_verbose("repository %s: endpoint %s://%s%s, region %s, %s-style addressing", url,
                 s3->loc.scheme, s3->loc.host, s3->loc.base_path, s3->loc.region,
@@ -1020,4 +1023,72 @@ fail:
     err_prefix("repository \"%s\"", url);
     s3_close(&s3->base);
     return NULL;
+}
+
+storage *s3_storage_open(const char *url) { return open_s3(url, NULL); }
+
+storage *s3_storage_open_with_credentials(const char *url, aws_credentials_provider *creds)
+{
+    if (!creds) {
+        err_set("repository \"%s\": no credentials given", url);
+        return NULL;
+    }
+    return open_s3(url, creds);
+}
+
+/* ---------------- raw API requests (s3_api.h) ---------------- */
+
+bool storage_is_s3(const storage *st) { return st && st->ops == &s3_ops; }
+
+const s3_location *s3_storage_location(const storage *st)
+{
+    return &((const s3_storage *)st)->loc;
+}
+
+void s3_api_answer_init(s3_api_answer *a)
+{
+    memset(a, 0, sizeof *a);
+    buf_init(&a->body, 64 * 1024 * 1024);
+}
+
+void s3_api_answer_free(s3_api_answer *a) { buf_free(&a->body); }
+
+int s3_api_request(storage *st, const s3_api_call *call, s3_api_answer *a)
+{
+    s3_storage *s3 = (s3_storage *)st;
+    char *fkey = NULL;
+    if (call->key && !(fkey = full_key(s3, call->key)))
+        return PA_ERR;
+    http_response resp;
+    http_response_init(&resp);
+    s3_req req = {.op = call->op, .method = call->method, .key = fkey, .query = call->query,
+                  .body = call->body, .body_len = call->body_len,
+                  .content_md5 = call->content_md5,
+                  .max_body = call->max_body ? call->max_body : 1024 * 1024};
+    int rc = s3_request(s3, &req, &resp);
+    if (resp.status == 0) { /* no answer at all: s3_request's message says why */
+        rc = PA_ERR;
+        goto out;
+    }
+    a->status = resp.status;
+    snprintf(a->version_id, sizeof a->version_id, "%s", resp.version_id);
+    snprintf(a->bucket_region, sizeof a->bucket_region, "%s", resp.bucket_region);
+    buf_reset(&a->body);
+    if (resp.body.len && buf_append(&a->body, resp.body.data, resp.body.len) != PA_OK) {
+        rc = PA_ERR;
+        goto out;
+    }
+    a->code[0] = a->message[0] = '\0';
+    if (resp.status < 200 || resp.status >= 300) {
+        s3_error e;
+        s3_xml_parse_error(resp.body.data, resp.body.len, &e);
+        snprintf(a->code, sizeof a->code, "%s", e.code);
+        snprintf(a->message, sizeof a->message, "%s", e.message);
+    }
+    err_clear();
+    rc = PA_OK;
+out:
+    http_response_free(&resp);
+    free(fkey);
+    return rc;
 }
