@@ -9,7 +9,7 @@
 
 REPO=$(new_repo repo)
 REPO_DIR=${REPO#file://}
-pg_init src || exit 1
+pg_init src --data-checksums || exit 1
 pg_conf src "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $REPO %p'"
 pg_start src || exit 1
 export PGHOST=$(pg_sockdir src) PGUSER=postgres
@@ -25,12 +25,26 @@ as_pg "$PGBIN/pgbench" -h "$PGHOST" -U postgres -i -s 2 -q postgres > "$T/pgbenc
 # ---- a backup while pgbench runs ----
 as_pg "$PGBIN/pgbench" -h "$PGHOST" -U postgres -c 2 -T 15 postgres > "$T/pgbench.log" 2>&1 &
 PGBENCH=$!
-sleep 1
+# Start the backup only once pgbench has committed transactions (PostgreSQL counts them).
+commits() { pg_psql src "select xact_commit from pg_stat_database where datname = 'postgres'"; }
+c0=$(commits)
+for i in $(seq 1 300); do [ "$(commits)" -gt $((c0 + 50)) ] && break; sleep 0.1; done
 check_exit "backup-push succeeds while pgbench runs" 0 \
     pgattest backup-push --prefix "$REPO" --fast --jobs 2 --partition-size 1M "$SRC"
 NAME=$LAST_OUT
+# PostgreSQL's own record of the backup: pg_backup_stop's history file names start and stop;
+# pg_waldump counts the transactions that committed in between: pgbench wrote DURING the backup.
+HIST=$(ls "$SRC"/pg_wal/*.backup | tail -1)
+PG_START=$(sed -n 's/^START WAL LOCATION: \([0-9A-F]*\/[0-9A-F]*\) .*/\1/p' "$HIST")
+PG_STOP=$(sed -n 's/^STOP WAL LOCATION: \([0-9A-F]*\/[0-9A-F]*\) .*/\1/p' "$HIST")
+during=$(as_pg "$PGBIN/pg_waldump" -p "$SRC/pg_wal" -s "$PG_START" -e "$PG_STOP" -r Transaction \
+    2> "$T/waldump.err" | grep -c 'desc: COMMIT')
+if [ "$during" -gt 0 ]; then pass "pgbench committed $during transactions between backup start and stop (pg_waldump)"
+else fail "pgbench committed transactions between backup start and stop (pg_waldump)" \
+    "start $PG_START stop $PG_STOP: $(head -c 500 "$T/waldump.err")"; fi
 wait $PGBENCH
-check "pgbench ran during the backup" grep -q "number of transactions actually processed" "$T/pgbench.log"
+pgbench_status=$?
+check "pgbench's clients all finished without error (exit $pgbench_status)" test "$pgbench_status" -eq 0
 if [[ $NAME =~ ^base_[0-9A-F]{24}_[0-9]{8}$ ]]; then pass "backup-push prints the backup name"
 else fail "backup-push prints the backup name" "stdout: $NAME"; fi
 
@@ -106,6 +120,11 @@ check "the sentinel records the cluster's identity and positions" jq -e \
     '.system_identifier == $sys and (.vanished_files|type) == "number" and .wal_segment_size == 16777216 and .timeline == 1 and .server_version >= 150000 and (.start_lsn|length) > 2 and (.stop_lsn|length) > 2 and .pgattest_format == 1' "$SENTINEL"
 
 # ---- the backup restores: extract, recover from the archive, same data ----
+# Everything pgbench wrote is archived before the restore, and nothing writes to the source
+# until the restored cluster is compared with it.
+LAST_SEG=$(pg_psql src "select pg_walfile_name(pg_switch_wal())")
+for i in $(seq 1 600); do [ -f "$REPO_DIR/wal_005/$LAST_SEG.lzo" ] && break; sleep 0.1; done
+[ -f "$REPO_DIR/wal_005/$LAST_SEG.lzo" ] || setup_failed "segment $LAST_SEG archived within 60 s"
 R=$T/restore
 mkdir -p "$R" "$T/ts_restored"; chown "$PGUSER_OS" "$R" "$T/ts_restored"; chmod 700 "$R"
 for i in $(seq 0 $((nparts - 1))); do
@@ -118,18 +137,30 @@ cat >> "$R/postgresql.conf" <<CONF
 unix_socket_directories = '$T/restore-sock'
 archive_mode = off
 restore_command = '$PGATTEST wal-fetch --prefix $REPO %f %p'
-recovery_target = 'immediate'
-recovery_target_action = 'promote'
 CONF
 as_pg touch "$R/recovery.signal"
 if as_pg "$PGBIN/pg_ctl" -D "$R" -l "$T/restore.log" -w -t 120 start > /dev/null; then
     PG_STARTED+=("$R")
     pass "the restored backup recovers to consistency with WAL from the archive"
-    got=$(as_pg "$PGBIN/psql" -X -At -h "$T/restore-sock" -U postgres -d postgres \
-        -c "select (select count(*) || ':' || md5(string_agg(v, ',' order by id)) from in_ts) || ' ' || (select sum(id) from fixed)")
-    want=$(pg_psql src "select (select count(*) || ':' || md5(string_agg(v, ',' order by id)) from in_ts) || ' ' || (select sum(id) from fixed)")
-    check "the restored cluster has the tablespace table and the other data" test "$got" = "$want"
+    for i in $(seq 1 600); do
+        [ "$(as_pg "$PGBIN/psql" -X -At -h "$T/restore-sock" -U postgres -d postgres \
+            -c "select pg_is_in_recovery()")" = f ] && break
+        sleep 0.1
+    done
+    check "the restored cluster ended recovery at the end of the archive" test \
+        "$(as_pg "$PGBIN/psql" -X -At -h "$T/restore-sock" -U postgres -d postgres \
+            -c "select pg_is_in_recovery()")" = f
+    got=$(pg_table_digests "$T/restore-sock")
+    want=$(pg_table_digests "$PGHOST")
+    if [ "$got" = "$want" ] && [ "$(grep -c . <<< "$want")" -ge 6 ]; then
+        pass "every table of the restored cluster equals the source's ($(grep -c . <<< "$want") tables)"
+    else
+        fail "every table of the restored cluster equals the source's" \
+            "$(diff <(echo "$want") <(echo "$got") | head -20)"
+    fi
     as_pg "$PGBIN/pg_ctl" -D "$R" -m fast -w stop > /dev/null
+    check "pg_checksums finds every page checksum of the restored cluster valid" \
+        as_pg "$PGBIN/pg_checksums" --check -D "$R"
 else
     fail "the restored backup recovers to consistency with WAL from the archive" "$(tail -5 "$T/restore.log")"
 fi

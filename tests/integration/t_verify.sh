@@ -28,15 +28,17 @@ variant() { # variant NAME: a copy of the healthy repository
     rm -rf "$T/$1"; cp -a "$REPO" "$T/$1"; echo "$T/$1"
 }
 switch_wal() { pg_psql "$1" "select pg_switch_wal()" > /dev/null; }
-wait_archived() { # wait_archived CLUSTER: until the current segment before the switch is archived
+# wait_archived CLUSTER: until the current segment before the switch is archived; a segment
+# that never arrives stops the script with a FAIL (every expectation below depends on it).
+wait_archived() {
     local i name
     name=$(pg_psql "$1" "select pg_walfile_name(pg_current_wal_lsn())")
     switch_wal "$1"
-    for i in $(seq 1 100); do
+    for i in $(seq 1 600); do
         [ -f "$WAL/$name.lzo" ] && return 0
         sleep 0.1
     done
-    echo "segment $name was not archived" >&2; return 1
+    setup_failed "$1: segment $name archived within 60 s" "$(tail -5 "$T/$1/server.log")"
 }
 
 # ---- a primary archiving with pgattest: backup 1 on timeline 1 ----
@@ -46,7 +48,9 @@ pg_conf a "archive_mode = on" "archive_command = '$PGATTEST wal-push --prefix $R
 pg_start a || exit 1
 pg_psql a "create table t(i int); insert into t select generate_series(1, 1000)"
 wait_archived a
-B1=$(fixture_backup a "$REPO") || exit 1
+B1=$(fixture_backup a "$REPO") || setup_failed "fixture backup 1"
+fixture_lsns "$B1" || setup_failed "fixture backup 1: PostgreSQL's LSNs"
+B1_START=$FIXTURE_START_LSN B1_STOP=$FIXTURE_STOP_LSN
 for i in 1 2 3 4 5 6; do pg_psql a "insert into t values ($i)"; wait_archived a; done
 
 # ---- healthy ----
@@ -55,7 +59,8 @@ check_status "healthy archive: exit 0" 0
 check_jq "healthy: status OK" .status OK
 check_jq "healthy: backup restorable" ".backups[] | select(.name==\"$B1\") | .restorable" true
 check_jq "healthy: no gaps" "[.backups[].gaps[]] | length" 0
-B1_STOP=$(jqv ".backups[0].stop_lsn")
+check_jq "healthy: the start and stop LSNs are PostgreSQL's" ".backups[0] | [.start_lsn, .stop_lsn] | tostring" \
+    "[\"$B1_START\",\"$B1_STOP\"]"
 check_jq "healthy: recoverable from the stop LSN" ".backups[0].recoverable_from" "$B1_STOP"
 NEWEST=$(cd "$WAL" && ls | grep -E '^[0-9A-F]{24}\.lzo$' | sort | tail -1); NEWEST=${NEWEST%.lzo}
 NEWEST_NO=$((16#${NEWEST:8:8} * 256 + 16#${NEWEST:16:8}))
@@ -69,7 +74,7 @@ done
 pgattest verify --prefix "$REPO_URL" > "$T/human.txt" 2>&1
 check "human summary says restorable" grep -q "$B1  restorable, recoverable from $B1_STOP until $END_LSN (timeline 1)" "$T/human.txt"
 
-STOP_SEG=$(jqv ".backups[0].stop_lsn"); STOP_SEG=$(segname 1 "$(lsn_segno "$STOP_SEG")")
+STOP_SEG=$(pg_psql a "select pg_walfile_name('$B1_STOP')")   # PostgreSQL names the segment
 STOP_NO=$(lsn_segno "$B1_STOP")
 
 # ---- a segment removed in the middle (after the backup) ----
@@ -163,7 +168,8 @@ pg_psql a "insert into t values (100)"
 wait_archived a
 pg_stop a                               # the primary is lost ...
 as_pg "$PGBIN/pg_ctl" -D "$(pg_datadir s)" -w promote > /dev/null   # ... the standby takes over
-for i in $(seq 1 100); do [ -f "$WAL/00000002.history.lzo" ] && break; sleep 0.1; done
+for i in $(seq 1 600); do [ -f "$WAL/00000002.history.lzo" ] && break; sleep 0.1; done
+[ -f "$WAL/00000002.history.lzo" ] || setup_failed "the promoted standby archived 00000002.history"
 SWITCH=$(pg_psql s "select pg_current_wal_lsn()")
 for i in 1 2 3; do pg_psql s "insert into t values ($i)"; wait_archived s; done
 B2=$(fixture_backup s "$REPO") || exit 1

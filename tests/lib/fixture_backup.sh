@@ -5,6 +5,9 @@
 # after common.sh and pg.sh.
 #
 #   fixture_backup CLUSTER REPO_DIR [wale]   -> prints the backup name
+#   fixture_lsns NAME   -> sets FIXTURE_START_LSN, FIXTURE_STOP_LSN, FIXTURE_TLI: what
+#                          pg_backup_start/pg_backup_stop returned for that backup, so tests
+#                          take their expectations from PostgreSQL, not from pgattest
 # Two parts: part 0 holds everything but base/, part 1 holds base/. With "wale" the
 # sentinel has only WAL-E's keys and there is no manifest (as WAL-E writes them).
 
@@ -105,5 +108,12 @@ JSON
     fi
     chown -R "$PGUSER_OS" "$repo/basebackups_005"
     rm -rf "$work"
+    printf 'FIXTURE_START_LSN=%s\nFIXTURE_STOP_LSN=%s\nFIXTURE_TLI=%s\n' \
+        "$start_lsn" "$stop_lsn" "$tli" > "$T/fixture_lsns.$name"
     echo "$name"
+}
+
+fixture_lsns() {
+    [ -f "$T/fixture_lsns.$1" ] || { echo "fixture_lsns: no fixture backup $1" >&2; return 1; }
+    . "$T/fixture_lsns.$1"
 }

@@ -60,3 +60,18 @@ pg_stop_all() {
     return 0
 }
 trap pg_stop_all EXIT
+
+# pg_table_digests SOCKDIR: one line per table of database postgres (every schema but the
+# system ones): "schema.table rows md5-of-the-sorted-rows". Two clusters with the same data
+# print the same lines; PostgreSQL computes them, so it is the oracle.
+pg_table_digests() {
+    local sock=$1 tbl
+    as_pg "$PGBIN/psql" -X -q -At -h "$sock" -U postgres -d postgres -c \
+        "select format('%I.%I', schemaname, tablename) from pg_tables
+         where schemaname not in ('pg_catalog', 'information_schema') order by 1" |
+    while IFS= read -r tbl; do
+        as_pg "$PGBIN/psql" -X -q -At -h "$sock" -U postgres -d postgres -c \
+            "select '$tbl ' || count(*) || ' ' || coalesce(md5(string_agg(r, E'\n' order by r)), '-')
+             from (select x::text as r from $tbl x) s"
+    done
+}
