@@ -114,6 +114,44 @@ else
     fail "restored WAL-E backup starts with restore_command = pgattest wal-fetch"
 fi
 
+# ---- WAL-E backup, a bit flipped in a part: the lzop block checksums are the only defence ----
+flip_bit() { # flip_bit FILE OFFSET: XOR one bit of the byte at OFFSET
+    /usr/bin/python3 -c "
+import sys; p = sys.argv[1]; off = int(sys.argv[2])
+d = bytearray(open(p, 'rb').read()); d[off] ^= 0x04; open(p, 'wb').write(d)" "$1" "$2"
+}
+WALE_PARTS=$(ls "$WALE_DIR/basebackups_005/$WALE_NAME/tar_partitions/")
+n=0
+for part in $WALE_PARTS; do
+    P="$WALE_DIR/basebackups_005/$WALE_NAME/tar_partitions/$part"
+    size=$(stat -c %s "$P")
+    for frac in 2 4; do   # the middle and the last quarter: compressed data, past the header
+        n=$((n + 1)); off=$((size * (frac - 1) / frac))
+        cp "$P" "$T/wale_part.orig"; flip_bit "$P" "$off"
+        lzop -t "$P" 2> /dev/null && setup_failed "lzop -t rejects $part with bit $off flipped"
+        rm -rf "$T/wf$n" "$T/ts_wf$n"; as_pg mkdir -p "$T/wf$n"
+        run_capture pgattest backup-fetch --prefix "$WALE_REPO" --tablespace-map "$TS_OID=$T/ts_wf$n" \
+            "$T/wf$n/data" LATEST
+        [ $LAST_STATUS -eq 1 ] && pass "WAL-E $part, bit flipped at byte $off: backup-fetch exits 1" ||
+            fail "WAL-E $part, bit flipped at byte $off: backup-fetch exits 1" "status $LAST_STATUS: $LAST_ERR"
+        check_err_contains "WAL-E $part, byte $off: the error names the part" "$part"
+        [ ! -e "$T/wf$n/data/global/pg_control" ] &&
+            pass "WAL-E $part, byte $off: no global/pg_control after the failed restore" ||
+            fail "WAL-E $part, byte $off: no global/pg_control after the failed restore"
+        cp "$T/wale_part.orig" "$P"
+    done
+done
+# PostgreSQL itself refuses the last half-restored directory.
+if [ -d "$T/wf$n/data" ]; then
+    chown -R "$PGUSER_OS" "$T/wf$n"
+    if as_pg "$PGBIN/pg_ctl" -D "$T/wf$n/data" -l "$T/wf$n.log" -w -t 30 start > /dev/null 2>&1; then
+        PG_STARTED+=("$T/wf$n/data")
+        fail "PostgreSQL refuses to start the half-restored WAL-E backup" "it started"
+    else
+        pass "PostgreSQL refuses to start the half-restored WAL-E backup"
+    fi
+fi
+
 # ---- our format: two backups, manifest and part checksums ----
 OURS1=$(make_backup "$OURS_DIR" pgattest) || setup_failed "build our-format backup 1"
 pg_start src || exit 1
